@@ -1,0 +1,51 @@
+// swift-tools-version: 6.2
+// GPTKit: decoder-only Transformers on the CPU, in Swift alone, with no package dependencies.
+import PackageDescription
+
+// The SGEMM micro-kernels are compiled once per instruction set, each in its own target with
+// the flags that let the compiler use that vector width, and one of them is chosen at run time
+// from the CPU's features (see Sources/GPTTensor/KernelDispatch.swift). The manifest is compiled
+// for the host, so `#if arch` picks the flags that the host's compiler understands; on other
+// architectures every target is built portably.
+#if arch(x86_64)
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+#else
+let avx2Flags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "GPTKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "GPTKit", targets: ["GPTKit"]),
+        .executable(name: "gpt", targets: ["gpt"]),
+        .executable(name: "gpt-bench", targets: ["gpt-bench"]),
+    ],
+    targets: [
+        // Generic, @inlinable kernels; specialised inside each per-ISA target below.
+        .target(name: "GPTKernelCore"),
+        .target(name: "GPTKernelsPortable", dependencies: ["GPTKernelCore"]),
+        .target(name: "GPTKernelsAVX2", dependencies: ["GPTKernelCore"], swiftSettings: avx2Flags),
+        .target(name: "GPTKernelsAVX512", dependencies: ["GPTKernelCore"], swiftSettings: avx512Flags),
+        .target(
+            name: "GPTTensor",
+            dependencies: ["GPTKernelCore", "GPTKernelsPortable", "GPTKernelsAVX2", "GPTKernelsAVX512"]),
+        .target(name: "GPTLayers", dependencies: ["GPTTensor"]),
+        .target(name: "GPTTokenizers"),
+        .target(name: "GPTModel", dependencies: ["GPTTensor", "GPTLayers", "GPTTokenizers"]),
+        .target(name: "GPTTraining", dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers"]),
+        .target(
+            name: "GPTKit",
+            dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining"]),
+        .executableTarget(name: "gpt", dependencies: ["GPTKit"]),
+        .executableTarget(name: "gpt-bench", dependencies: ["GPTKit"]),
+        .testTarget(name: "GPTTensorTests", dependencies: ["GPTTensor", "GPTKernelCore"]),
+        .testTarget(name: "GPTLayersTests", dependencies: ["GPTLayers", "GPTTensor"]),
+        .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers"]),
+        .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor"]),
+        .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// GPTLayers: see DESIGN and the issues; filled in by later work.

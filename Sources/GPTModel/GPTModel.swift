@@ -1,0 +1,1 @@
+// GPTModel: see DESIGN and the issues; filled in by later work.

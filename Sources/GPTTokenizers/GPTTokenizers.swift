@@ -1,0 +1,1 @@
+// GPTTokenizers: see DESIGN and the issues; filled in by later work.

@@ -1,0 +1,1 @@
+// GPTTraining: see DESIGN and the issues; filled in by later work.

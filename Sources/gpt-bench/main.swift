@@ -1,0 +1,1 @@
+print("gpt-bench: not yet implemented")

@@ -1,0 +1,1 @@
+print("gpt: not yet implemented")
