@@ -1,1 +1,27 @@
-print("gpt-bench: not yet implemented")
+// gpt-bench: GPTKit's speed against peers measured in the same run.
+import Foundation
+import GPTKit
+
+let usage = """
+usage: gpt-bench <command> [options]
+commands:
+  matmul [--json] [--no-numpy] [--quick]   SGEMM GFLOP/s in three forms vs numpy
+"""
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first, !["-h", "--help", "help"].contains(command) else {
+    print(usage)
+    exit(arguments.isEmpty ? 1 : 0)
+}
+arguments.removeFirst()
+do {
+    switch command {
+    case "matmul": try runMatmulBenchmark(arguments: arguments)
+    default:
+        FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("gpt-bench: \(error)\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,111 @@
+// Matrix-vector products (M = 1, the decoding case). Memory-bound: each weight is read once,
+// streamed in its stored row-major order, so no packing is needed.
+//
+//   sgemvRows:    y[N] = (accumulate ? y : 0) + bias + W[N, K] · x[K]   (x · Wᵀ, W rows ldw apart)
+//   sgemvColumns: y[N] = (accumulate ? y : 0) + bias + x[K] · B[K, N]   (B rows ldb apart)
+//
+// Work is split over output elements; each is summed in a fixed order, so results do not depend
+// on the thread count.
+
+/// Below this many weights a matrix-vector product runs on the calling thread.
+public let sgemvParallelThreshold = 1 << 18
+
+/// `y = (accumulate ? y : 0) + bias + W · x` with W `[n, k]` (rows `ldw` apart).
+@inlinable
+public func sgemvRows<V: SIMD, F: MultiplyAddStrategy>(
+    _: V.Type, _: F.Type, n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int,
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+) where V.Scalar == Float {
+    guard n > 0 else { return }
+    let groups = (n + 3) / 4
+    let taskCount = n * k < sgemvParallelThreshold ? 1 : min(max(1, threads), groups)
+    Parallel.forEachTask(taskCount) { task in
+        let range = evenSplit(groups, parts: taskCount, index: task)
+        var row = range.lowerBound * 4
+        let end = min(n, range.upperBound * 4)
+        while row < end {
+            let count = min(4, end &- row)
+            var sums = SIMD4<Float>()
+            dotRows(V.self, F.self, count: count, k: k, w: w + row &* ldw, ldw: ldw, x: x, into: &sums)
+            for r in 0..<count {
+                var value = sums[r]
+                if let bias { value += bias[row &+ r] }
+                y[row &+ r] = accumulate ? y[row &+ r] + value : value
+            }
+            row &+= 4
+        }
+    }
+}
+
+/// Dot products of up to four rows of W with x, two vector accumulators per row.
+@inlinable @inline(__always)
+func dotRows<V: SIMD, F: MultiplyAddStrategy>(
+    _: V.Type, _: F.Type, count: Int, k: Int, w: UnsafePointer<Float>, ldw: Int,
+    x: UnsafePointer<Float>, into sums: inout SIMD4<Float>
+) where V.Scalar == Float {
+    let width = V.scalarCount
+    // Rows past `count` read row 0 again; their sums are ignored.
+    let w0 = w, w1 = count > 1 ? w + ldw : w, w2 = count > 2 ? w + 2 &* ldw : w
+    let w3 = count > 3 ? w + 3 &* ldw : w
+    var a0 = V(), a1 = V(), a2 = V(), a3 = V(), b0 = V(), b1 = V(), b2 = V(), b3 = V()
+    var p = 0
+    while p &+ 2 &* width <= k {
+        let x0 = x.loadVector(V.self, at: p), x1 = x.loadVector(V.self, at: p &+ width)
+        a0 = F.multiplyAdd(w0.loadVector(V.self, at: p), x0, a0)
+        a1 = F.multiplyAdd(w1.loadVector(V.self, at: p), x0, a1)
+        a2 = F.multiplyAdd(w2.loadVector(V.self, at: p), x0, a2)
+        a3 = F.multiplyAdd(w3.loadVector(V.self, at: p), x0, a3)
+        b0 = F.multiplyAdd(w0.loadVector(V.self, at: p &+ width), x1, b0)
+        b1 = F.multiplyAdd(w1.loadVector(V.self, at: p &+ width), x1, b1)
+        b2 = F.multiplyAdd(w2.loadVector(V.self, at: p &+ width), x1, b2)
+        b3 = F.multiplyAdd(w3.loadVector(V.self, at: p &+ width), x1, b3)
+        p &+= 2 &* width
+    }
+    var s = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+    while p < k {
+        s += SIMD4<Float>(w0[p], w1[p], w2[p], w3[p]) * x[p]
+        p &+= 1
+    }
+    sums = s
+}
+
+/// `y = (accumulate ? y : 0) + bias + x · B` with B `[k, n]` (rows `ldb` apart).
+@inlinable
+public func sgemvColumns<V: SIMD, F: MultiplyAddStrategy>(
+    _: V.Type, _: F.Type, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+) where V.Scalar == Float {
+    guard n > 0 else { return }
+    let width = V.scalarCount
+    let chunk = 256  // columns kept hot in L1 while streaming the rows of B
+    let chunks = (n + chunk - 1) / chunk
+    let taskCount = n * k < sgemvParallelThreshold ? 1 : min(max(1, threads), chunks)
+    Parallel.forEachTask(taskCount) { task in
+        let range = evenSplit(chunks, parts: taskCount, index: task)
+        for index in range {
+            let j0 = index &* chunk, j1 = min(n, j0 &+ chunk)
+            let out = y + j0
+            let count = j1 &- j0
+            for j in 0..<count {
+                var value: Float = accumulate ? out[j] : 0
+                if let bias { value += bias[j0 &+ j] }
+                out[j] = value
+            }
+            for p in 0..<k {
+                let row = b + (p &* ldb &+ j0)
+                let xp = V(repeating: x[p])
+                var j = 0
+                while j &+ width <= count {
+                    out.storeVector(F.multiplyAdd(xp, row.loadVector(V.self, at: j), out.loadVector(V.self, at: j)), at: j)
+                    j &+= width
+                }
+                while j < count {
+                    out[j] += x[p] * row[j]
+                    j &+= 1
+                }
+            }
+        }
+    }
+}

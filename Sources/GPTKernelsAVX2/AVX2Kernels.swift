@@ -1,0 +1,61 @@
+// AVX20
+// Everything here is a thin, non-inlinable entry point: the generic kernels of GPTKernelCore are
+// specialised and compiled in this target, with this target's instruction-set flags.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GPTKernelCore
+
+/// The SGEMM register tile of this instruction set: 6 rows × 2 vectors of `SIMD8<Float>`.
+public enum AVX2Tile: SGEMMTile {
+    public static var mr: Int { 6 }
+    public static var nr: Int { 2 * SIMD8<Float>.scalarCount }
+    public static var kc: Int { 256 }
+    public static var mc: Int { 168 }
+    public static var nc: Int { 4080 }
+    @inline(never)
+    public static func kernel(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool
+    ) {
+        sgemmKernel6x2(SIMD8<Float>.self, FusedMultiplyAdd.self, kc: kc, a: a, b: b, c: c, ldc: ldc, overwrite: overwrite)
+    }
+}
+
+/// Kernels compiled for this instruction set (see `KernelSet`).
+public enum AVX2Kernels: KernelSet {
+    public static var name: String { "avx2" }
+
+    public static func sgemm(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        sgemmBlocked(
+            AVX2Tile.self, m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+            b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+            bias: bias, accumulate: accumulate, threads: threads)
+    }
+
+    public static func sgemvRows(
+        n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        GPTKernelCore.sgemvRows(
+            SIMD8<Float>.self, FusedMultiplyAdd.self, n: n, k: k, w: w, ldw: ldw, x: x, y: y,
+            bias: bias, accumulate: accumulate, threads: threads)
+    }
+
+    public static func sgemvColumns(
+        n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        GPTKernelCore.sgemvColumns(
+            SIMD8<Float>.self, FusedMultiplyAdd.self, n: n, k: k, b: b, ldb: ldb, x: x, y: y,
+            bias: bias, accumulate: accumulate, threads: threads)
+    }
+}

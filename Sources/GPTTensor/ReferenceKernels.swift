@@ -1,0 +1,112 @@
+// Plain reference versions of every kernel: straightforward loops, accumulated in Double. The
+// tests compare the fast kernels against these; nothing else should call them.
+import Foundation
+
+/// Slow, obviously-correct versions of the kernels in `Kernels`, computed in `Double`.
+public enum ReferenceKernels {
+    /// `C = (accumulate ? C : 0) + bias + op(A) · op(B)`; the same contract as `Kernels.sgemm`.
+    public static func sgemm(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int? = nil, transposeA: Bool = false,
+        b: UnsafePointer<Float>, ldb: Int? = nil, transposeB: Bool = false,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
+    ) {
+        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
+        for i in 0..<m {
+            for j in 0..<n {
+                var total: Double = accumulate ? Double(c[i * ldc + j]) : 0
+                if let bias { total += Double(bias[j]) }
+                for p in 0..<k {
+                    let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                    let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    total += Double(x) * Double(y)
+                }
+                c[i * ldc + j] = Float(total)
+            }
+        }
+    }
+
+    /// Row softmax; an all -inf row gives zeros.
+    public static func softmaxRows(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        for r in 0..<rows {
+            let row = x + r * columns
+            let maximum = (0..<columns).map { row[$0] }.max() ?? 0
+            if maximum == -.infinity {
+                for j in 0..<columns { y[r * columns + j] = 0 }
+                continue
+            }
+            let exps = (0..<columns).map { Foundation.exp(Double(row[$0]) - Double(maximum)) }
+            let total = exps.reduce(0, +)
+            for j in 0..<columns { y[r * columns + j] = Float(exps[j] / total) }
+        }
+    }
+
+    /// LayerNorm forward (biased variance), returning mean and rstd per row.
+    public static func layerNorm(
+        _ x: [Float], weight: [Float], bias: [Float]?, columns: Int, epsilon: Float
+    ) -> (y: [Float], mean: [Float], rstd: [Float]) {
+        let rows = x.count / columns
+        var y = [Float](repeating: 0, count: x.count), means = [Float](), rstds = [Float]()
+        for r in 0..<rows {
+            let row = x[(r * columns)..<((r + 1) * columns)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(columns)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(columns)
+            let rstd = 1 / (variance + Double(epsilon)).squareRoot()
+            for j in 0..<columns {
+                y[r * columns + j] = Float((row[j] - mean) * rstd * Double(weight[j]) + Double(bias?[j] ?? 0))
+            }
+            means.append(Float(mean)); rstds.append(Float(rstd))
+        }
+        return (y, means, rstds)
+    }
+
+    /// LayerNorm backward: (dx, dweight, dbias) for upstream `dy`.
+    public static func layerNormBackward(
+        dy: [Float], x: [Float], weight: [Float], columns: Int, epsilon: Float
+    ) -> (dx: [Float], dweight: [Float], dbias: [Float]) {
+        let rows = x.count / columns
+        var dx = [Float](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: columns), db = [Double](repeating: 0, count: columns)
+        for r in 0..<rows {
+            let row = x[(r * columns)..<((r + 1) * columns)].map(Double.init)
+            let g = dy[(r * columns)..<((r + 1) * columns)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(columns)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(columns)
+            let rstd = 1 / (variance + Double(epsilon)).squareRoot()
+            let norm = row.map { ($0 - mean) * rstd }
+            let dNorm = (0..<columns).map { g[$0] * Double(weight[$0]) }
+            let meanDNorm = dNorm.reduce(0, +) / Double(columns)
+            let meanDNormNorm = zip(dNorm, norm).map(*).reduce(0, +) / Double(columns)
+            for j in 0..<columns {
+                dx[r * columns + j] = Float((dNorm[j] - meanDNorm - norm[j] * meanDNormNorm) * rstd)
+                dw[j] += g[j] * norm[j]
+                db[j] += g[j]
+            }
+        }
+        return (dx, dw.map(Float.init), db.map(Float.init))
+    }
+
+    /// RMSNorm forward.
+    public static func rmsNorm(_ x: [Float], weight: [Float], columns: Int, epsilon: Float) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        for r in 0..<(x.count / columns) {
+            let row = x[(r * columns)..<((r + 1) * columns)].map(Double.init)
+            let rstd = 1 / (row.map { $0 * $0 }.reduce(0, +) / Double(columns) + Double(epsilon)).squareRoot()
+            for j in 0..<columns { y[r * columns + j] = Float(row[j] * rstd * Double(weight[j])) }
+        }
+        return y
+    }
+
+    /// GELU, tanh form, in Double.
+    public static func gelu(_ x: Float) -> Float {
+        let v = Double(x)
+        return Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+    }
+
+    /// SiLU in Double.
+    public static func silu(_ x: Float) -> Float {
+        let v = Double(x)
+        return Float(v / (1 + Foundation.exp(-v)))
+    }
+}

@@ -1,0 +1,187 @@
+// Reading and writing the safetensors format (Hugging Face):
+//   8 bytes: little-endian UInt64 N, the header's length
+//   N bytes: a JSON object {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {…}}
+//   the data: every tensor's bytes, row-major, little-endian, offsets relative to the data's start.
+import Foundation
+
+/// A safetensors file read into memory. Reads F32, F16 and BF16 as `Float`, and I32/I64 as
+/// integers; writes F32.
+///
+/// ```swift
+/// let file = try SafetensorsFile(contentsOf: url)
+/// let wte = try file.tensor(named: "wte.weight")
+/// try SafetensorsFile.write(["wte.weight": wte], to: outputURL)
+/// ```
+public struct SafetensorsFile: Sendable {
+    /// One tensor's entry in the header.
+    public struct Entry: Sendable, Equatable {
+        /// The element type as written in the file ("F32", "F16", "BF16", "I32", "I64", ...).
+        public var dataType: String
+        /// The tensor's shape.
+        public var shape: [Int]
+        /// The byte range of its data, relative to the start of the data section.
+        public var byteRange: Range<Int>
+    }
+
+    /// The `__metadata__` map (empty if absent).
+    public let metadata: [String: String]
+    /// Every tensor's entry, by name.
+    public let entries: [String: Entry]
+    private let data: Data
+    private let dataStart: Int
+
+    /// The tensor names, sorted.
+    public var tensorNames: [String] { entries.keys.sorted() }
+
+    /// Reads and validates a file.
+    /// - Throws: `TensorError.io` if it cannot be read, `TensorError.malformedFile` naming the
+    ///   problem if it is not valid safetensors.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw TensorError.io("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        try self.init(data: data, name: url.lastPathComponent)
+    }
+
+    /// Parses and validates the bytes of a file; `name` appears in error messages.
+    public init(data: Data, name: String = "safetensors data") throws {
+        guard data.count >= 8 else { throw TensorError.malformedFile("\(name): \(data.count) bytes, shorter than the 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw TensorError.malformedFile("\(name): header length \(headerLength) exceeds the file (\(data.count) bytes)")
+        }
+        let headerEnd = 8 + Int(headerLength)
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + 8)..<(data.startIndex + headerEnd))) } catch {
+            throw TensorError.malformedFile("\(name): header is not valid JSON")
+        }
+        guard let header = json as? [String: Any] else { throw TensorError.malformedFile("\(name): header is not a JSON object") }
+        let dataLength = data.count - headerEnd
+        var entries: [String: Entry] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in header {
+            if key == "__metadata__" {
+                guard let map = value as? [String: Any] else { throw TensorError.malformedFile("\(name): __metadata__ is not an object") }
+                for (k, v) in map {
+                    guard let text = v as? String else { throw TensorError.malformedFile("\(name): metadata value '\(k)' is not a string") }
+                    metadata[k] = text
+                }
+                continue
+            }
+            guard let info = value as? [String: Any], let dataType = info["dtype"] as? String,
+                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
+            else { throw TensorError.malformedFile("\(name): entry '\(key)' lacks dtype, shape or data_offsets") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.malformedFile("\(name): '\(key)' has a negative dimension") }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength else {
+                throw TensorError.malformedFile("\(name): '\(key)' data_offsets \(offsets) fall outside the \(dataLength) data bytes")
+            }
+            if let size = Self.elementSize(dataType), offsets[1] - offsets[0] != shape.reduce(1, *) * size {
+                throw TensorError.malformedFile("\(name): '\(key)' has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dataType)")
+            }
+            entries[key] = Entry(dataType: dataType, shape: shape, byteRange: offsets[0]..<offsets[1])
+        }
+        self.entries = entries
+        self.metadata = metadata
+        self.data = data
+        self.dataStart = data.startIndex + headerEnd
+    }
+
+    static func elementSize(_ dataType: String) -> Int? {
+        switch dataType {
+        case "F32", "I32", "U32": return 4
+        case "F16", "BF16", "I16", "U16": return 2
+        case "F64", "I64", "U64": return 8
+        case "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2": return 1
+        default: return nil
+        }
+    }
+
+    // MARK: - Reading
+
+    /// The tensor `name` as Float32 (converted from F16 or BF16).
+    /// - Throws: `TensorError.missingTensor`, or `.unsupportedDataType` for other types.
+    public func tensor(named name: String) throws -> Tensor {
+        guard let entry = entries[name] else { throw TensorError.missingTensor(name) }
+        let count = entry.shape.reduce(1, *)
+        var result = Tensor(zeros: entry.shape)
+        let start = dataStart + entry.byteRange.lowerBound
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(start - data.startIndex)..<(start - data.startIndex + entry.byteRange.count)])
+            try result.withUnsafeMutableBufferPointer { out in
+                switch entry.dataType {
+                case "F32":
+                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                case "F16":
+                    for i in 0..<count { out[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                case "BF16":
+                    for i in 0..<count {
+                        out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                    }
+                default:
+                    throw TensorError.unsupportedDataType("\(entry.dataType) for tensor '\(name)' (expected F32, F16 or BF16)")
+                }
+            }
+        }
+        return result
+    }
+
+    /// The integer tensor `name` (I32 or I64), flattened.
+    public func integers(named name: String) throws -> [Int] {
+        guard let entry = entries[name] else { throw TensorError.missingTensor(name) }
+        let count = entry.shape.reduce(1, *)
+        let start = dataStart - data.startIndex + entry.byteRange.lowerBound
+        return try data.withUnsafeBytes { raw in
+            switch entry.dataType {
+            case "I32": return (0..<count).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: Int32.self))) }
+            case "I64": return (0..<count).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: Int64.self))) }
+            default: throw TensorError.unsupportedDataType("\(entry.dataType) for integer tensor '\(name)'")
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Writes `tensors` as F32 (names sorted, data in that order, header padded to 8 bytes)
+    /// with optional metadata, atomically: to a temporary file, then renamed over `url`.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            let bytes = tensors[name]!.count * 4
+            header[name] = ["dtype": "F32", "shape": tensors[name]!.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var file = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(json)
+        for name in names {
+            tensors[name]!.withUnsafeBufferPointer { buffer in
+                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+            }
+        }
+        do { try file.write(to: url, options: .atomic) } catch {
+            throw TensorError.io("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// IEEE 754 half precision to single precision, bit-exact (subnormals, infinities and NaNs too).
+func floatFromHalf(_ bits: UInt16) -> Float {
+    let sign = UInt32(bits & 0x8000) << 16
+    let exponent = UInt32(bits >> 10) & 0x1F
+    let mantissa = UInt32(bits & 0x3FF)
+    if exponent == 0 {
+        if mantissa == 0 { return Float(bitPattern: sign) }
+        let magnitude = Float(mantissa) * 0x1p-24  // subnormal: mantissa · 2^-24
+        return sign == 0 ? magnitude : -magnitude
+    }
+    if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }
+    return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
+}
