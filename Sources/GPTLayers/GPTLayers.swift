@@ -1,1 +1,0 @@
-// GPTLayers: see DESIGN and the issues; filled in by later work.
