@@ -1,1 +1,0 @@
-// GPTTraining: see DESIGN and the issues; filled in by later work.
