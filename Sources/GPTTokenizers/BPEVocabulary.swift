@@ -43,8 +43,7 @@ public struct BPEVocabulary: Sendable {
         try builder.finishVocabulary(mergeCapacity: merges.count)
         for (rank, merge) in merges.enumerated() {
             try builder.addMerge(
-                left: ByteLevelAlphabet.text(of: tokens[merge.left]).unicodeScalars.map(\.value),
-                right: ByteLevelAlphabet.text(of: tokens[merge.right]).unicodeScalars.map(\.value),
+                left: ByteLevelAlphabet.text(of: tokens[merge.left]), right: ByteLevelAlphabet.text(of: tokens[merge.right]),
                 path: "(trained merges)", line: rank + 1)
         }
         return GPT2Tokenizer(model: try builder.build())

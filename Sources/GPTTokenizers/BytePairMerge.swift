@@ -14,9 +14,10 @@ struct MergeTable: Sendable {
     /// The value `lookup` returns for a pair without a merge; greater than every real value.
     static let absent = UInt64.max
 
-    private var keys: [UInt64]
-    /// `rank << 32 | merged`, so comparing values compares ranks.
-    private var values: [UInt64]
+    /// Slot `i` is `slots[2i]` (the key `left << 32 | right`, or ``absent``) and `slots[2i + 1]`
+    /// (`rank << 32 | merged`, so comparing values compares ranks): one cache line per probe.
+    private var slots: [UInt64]
+    private let mask: Int
     private let shift: UInt64
     private(set) var count = 0
 
@@ -24,8 +25,8 @@ struct MergeTable: Sendable {
     init(capacity: Int) {
         var bits: UInt64 = 4
         while (1 << bits) < capacity * 2 { bits += 1 }
-        keys = [UInt64](repeating: Self.absent, count: 1 << bits)
-        values = [UInt64](repeating: Self.absent, count: 1 << bits)
+        slots = [UInt64](repeating: Self.absent, count: 2 << bits)
+        mask = (1 << bits) - 1
         shift = 64 - bits
     }
 
@@ -33,15 +34,15 @@ struct MergeTable: Sendable {
     /// a merge (the first, lowest-ranked line wins). Returns false for a repeated pair.
     @discardableResult
     mutating func insert(left: Int32, right: Int32, rank: Int32, merged: Int32) -> Bool {
-        precondition(count * 2 < keys.count, "MergeTable: capacity exceeded")
+        precondition(count < mask, "MergeTable: capacity exceeded")
         let key = Self.key(left, right)
         var slot = slot(of: key)
-        while keys[slot] != Self.absent {
-            if keys[slot] == key { return false }
-            slot = (slot + 1) & (keys.count - 1)
+        while slots[2 * slot] != Self.absent {
+            if slots[2 * slot] == key { return false }
+            slot = (slot + 1) & mask
         }
-        keys[slot] = key
-        values[slot] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(merged))
+        slots[2 * slot] = key
+        slots[2 * slot + 1] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(merged))
         count += 1
         return true
     }
@@ -50,12 +51,11 @@ struct MergeTable: Sendable {
     @inline(__always)
     func lookup(_ left: Int32, _ right: Int32) -> UInt64 {
         let key = Self.key(left, right)
-        return keys.withUnsafeBufferPointer { keys in
-            let mask = keys.count - 1
+        return slots.withUnsafeBufferPointer { slots in
             var slot = slot(of: key)
             while true {
-                let stored = keys[slot]
-                if stored == key { return values[slot] }
+                let stored = slots[2 * slot]
+                if stored == key { return slots[2 * slot + 1] }
                 if stored == Self.absent { return Self.absent }
                 slot = (slot + 1) & mask
             }

@@ -43,13 +43,19 @@ struct BytePairModel: Sendable {
 /// Collects a vocabulary (token text in the byte-level alphabet → id) and then merges, and
 /// checks them: ids must be exactly `0..<count`, every symbol must be byte-level text (special
 /// tokens excepted), every byte must have a token, and every merge must name known tokens.
+///
+/// Merges are looked up by their UTF-8 text, as written in the files: the text of a merged
+/// token is the concatenation of its parts' texts, so no conversion to bytes is needed.
 struct BytePairModelBuilder {
     private let vocabularyPath: String
     private let specialNames: [(name: String, scalars: [UInt32])]
+    /// Token bytes and token texts (UTF-8 of the byte-level text), in insertion order.
     private var arena: [UInt8] = []
-    private var entries: [(id: Int, start: Int32, end: Int32)] = []
+    private var textArena: [UInt8] = []
+    private var entries: [(id: Int, start: Int32, end: Int32, textStart: Int32, textEnd: Int32)] = []
     private var specialTokens: [String: Int] = [:]
-    private var tokenIDs = ByteSequenceMap()
+    /// Token text (UTF-8) → id, for every token except the special ones.
+    private var idsByText = ByteSequenceMap()
     private var orderedBytes: [UInt8] = []
     private var orderedOffsets: [Int32] = []
     private var merges: MergeTable?
@@ -62,6 +68,7 @@ struct BytePairModelBuilder {
         self.specialNames = specialTokenNames.sorted().map { ($0, $0.unicodeScalars.map(\.value)) }
         entries.reserveCapacity(expectedCount)
         arena.reserveCapacity(expectedCount * 8)
+        textArena.reserveCapacity(expectedCount * 10)
     }
 
     // MARK: Vocabulary
@@ -69,22 +76,32 @@ struct BytePairModelBuilder {
     /// Adds a token given as the scalar values of its byte-level text.
     mutating func addToken(scalars: [UInt32], id: Int) throws {
         let start = Int32(arena.count)
+        let textStart = Int32(textArena.count)
         if let special = specialNames.first(where: { $0.scalars == scalars }) {
             arena.append(contentsOf: Array(special.name.utf8))
             specialTokens[special.name] = id
         } else {
+            let byteForScalar = ByteLevelAlphabet.byteForScalar
             for value in scalars {
-                guard let byte = ByteLevelAlphabet.byte(for: value) else {
+                let byte = value < UInt32(byteForScalar.count) ? byteForScalar[Int(value)] : -1
+                guard byte >= 0 else {
                     arena.removeLast(arena.count - Int(start))
                     throw TokenizerError.invalidVocabulary(
                         path: vocabularyPath,
                         reason: "token '\(Self.text(scalars))' (id \(id)) contains U+\(String(value, radix: 16, uppercase: true)), "
                             + "which is not in the GPT-2 byte-level alphabet")
                 }
-                arena.append(byte)
+                arena.append(UInt8(byte))
+                // The byte-level alphabet is U+0021...U+0143: one or two UTF-8 bytes.
+                if value < 0x80 {
+                    textArena.append(UInt8(value))
+                } else {
+                    textArena.append(UInt8(0xC0 | value >> 6))
+                    textArena.append(UInt8(0x80 | value & 0x3F))
+                }
             }
         }
-        entries.append((id, start, Int32(arena.count)))
+        entries.append((id, start, Int32(arena.count), textStart, Int32(textArena.count)))
     }
 
     /// Checks the ids and lays the tokens out in id order; call after the last `addToken`.
@@ -108,58 +125,55 @@ struct BytePairModelBuilder {
         orderedBytes.reserveCapacity(arena.count)
         orderedOffsets = [0]
         orderedOffsets.reserveCapacity(count + 1)
-        tokenIDs = ByteSequenceMap(capacity: count)
+        idsByText = ByteSequenceMap(capacity: count)
         let specialIDs = Set(specialTokens.values)
         for id in 0..<count {
             let entry = entries[order[id]]
-            let bytes = arena[Int(entry.start)..<Int(entry.end)]
-            orderedBytes.append(contentsOf: bytes)
+            orderedBytes.append(contentsOf: arena[Int(entry.start)..<Int(entry.end)])
             orderedOffsets.append(Int32(orderedBytes.count))
             guard !specialIDs.contains(id) else { continue }
-            let isNew = bytes.withUnsafeBufferPointer { tokenIDs.insert($0, value: Int32(id)) }
+            let text = textArena[Int(entry.textStart)..<Int(entry.textEnd)]
+            let isNew = text.withUnsafeBufferPointer { idsByText.insert($0, value: Int32(id)) }
             guard isNew else {
                 throw TokenizerError.invalidVocabulary(
-                    path: vocabularyPath, reason: "token '\(ByteLevelAlphabet.text(of: bytes))' appears twice")
+                    path: vocabularyPath, reason: "token '\(String(decoding: text, as: UTF8.self))' appears twice")
             }
         }
         arena = []
+        textArena = []
         entries = []
         merges = MergeTable(capacity: mergeCapacity)
     }
 
     // MARK: Merges
 
-    /// Adds the merge `left right` with the next rank. `line` is used in error messages.
-    mutating func addMerge(left: [UInt32], right: [UInt32], path: String, line: Int) throws {
+    /// Adds the merge `left right` (each the UTF-8 of a token's byte-level text) with the next
+    /// rank. `line` is used in error messages.
+    mutating func addMerge(left: UnsafeBufferPointer<UInt8>, right: UnsafeBufferPointer<UInt8>, path: String, line: Int) throws {
         guard merges != nil else { preconditionFailure("finishVocabulary must be called before addMerge") }
-        let leftID = try id(of: left, path: path, line: line)
-        let rightID = try id(of: right, path: path, line: line)
+        guard let leftID = idsByText.value(for: left) else {
+            throw TokenizerError.unknownMergeSymbol(path: path, line: line, symbol: String(decoding: left, as: UTF8.self))
+        }
+        guard let rightID = idsByText.value(for: right) else {
+            throw TokenizerError.unknownMergeSymbol(path: path, line: line, symbol: String(decoding: right, as: UTF8.self))
+        }
         mergeScratch.removeAll(keepingCapacity: true)
-        mergeScratch.append(contentsOf: bytes(of: leftID))
-        mergeScratch.append(contentsOf: bytes(of: rightID))
-        guard let mergedID = tokenIDs.value(for: mergeScratch) else {
-            throw TokenizerError.unknownMergeSymbol(path: path, line: line, symbol: Self.text(left + right))
+        mergeScratch.append(contentsOf: left)
+        mergeScratch.append(contentsOf: right)
+        guard let mergedID = mergeScratch.withUnsafeBufferPointer({ idsByText.value(for: $0) }) else {
+            throw TokenizerError.unknownMergeSymbol(
+                path: path, line: line, symbol: String(decoding: mergeScratch, as: UTF8.self))
         }
         merges!.insert(left: leftID, right: rightID, rank: Int32(merges!.count), merged: mergedID)
     }
 
-    private func id(of scalars: [UInt32], path: String, line: Int) throws -> Int32 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(scalars.count)
-        for value in scalars {
-            guard let byte = ByteLevelAlphabet.byte(for: value) else {
-                throw TokenizerError.unknownMergeSymbol(path: path, line: line, symbol: Self.text(scalars))
-            }
-            bytes.append(byte)
+    /// Adds the merge `left right` given as strings.
+    mutating func addMerge(left: String, right: String, path: String, line: Int) throws {
+        var left = left
+        var right = right
+        try left.withUTF8 { left in
+            try right.withUTF8 { right in try addMerge(left: left, right: right, path: path, line: line) }
         }
-        guard let id = tokenIDs.value(for: bytes) else {
-            throw TokenizerError.unknownMergeSymbol(path: path, line: line, symbol: Self.text(scalars))
-        }
-        return id
-    }
-
-    private func bytes(of id: Int32) -> ArraySlice<UInt8> {
-        orderedBytes[Int(orderedOffsets[Int(id)])..<Int(orderedOffsets[Int(id) + 1])]
     }
 
     // MARK: Result
@@ -169,11 +183,11 @@ struct BytePairModelBuilder {
         guard let merges else { preconditionFailure("finishVocabulary must be called before build") }
         var initialTokens = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
-            guard let id = tokenIDs.value(for: [UInt8(byte)]) else {
+            let text = ByteLevelAlphabet.text(of: [UInt8(byte)])
+            guard let id = idsByText.value(for: Array(text.utf8)) else {
                 throw TokenizerError.invalidVocabulary(
                     path: vocabularyPath,
-                    reason: "no token for byte 0x\(String(byte, radix: 16, uppercase: true)) "
-                        + "('\(ByteLevelAlphabet.text(of: [UInt8(byte)]))'); a byte-level vocabulary needs all 256")
+                    reason: "no token for byte 0x\(String(byte, radix: 16, uppercase: true)) ('\(text)'); a byte-level vocabulary needs all 256")
             }
             initialTokens[byte] = id
         }

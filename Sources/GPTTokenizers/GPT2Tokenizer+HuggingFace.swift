@@ -65,9 +65,7 @@ extension GPT2Tokenizer {
         try builder.finishVocabulary(mergeCapacity: merges.count)
         for (index, merge) in merges.enumerated() {
             let (left, right) = try reader.mergePair(merge, index: index)
-            try builder.addMerge(
-                left: left.unicodeScalars.map(\.value), right: right.unicodeScalars.map(\.value),
-                path: path, line: index + 1)
+            try builder.addMerge(left: left, right: right, path: path, line: index + 1)
         }
         self.init(model: try builder.build())
     }

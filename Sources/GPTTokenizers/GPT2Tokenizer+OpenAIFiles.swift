@@ -60,8 +60,6 @@ extension GPT2Tokenizer {
     static func readMerges(_ bytes: UnsafeBufferPointer<UInt8>, path: String, into builder: inout BytePairModelBuilder) throws {
         let lineCount = bytes.reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
         try builder.finishVocabulary(mergeCapacity: lineCount)
-        var left: [UInt32] = []
-        var right: [UInt32] = []
         var lineStart = 0
         var lineNumber = 0
         while lineStart < bytes.count {
@@ -74,28 +72,14 @@ extension GPT2Tokenizer {
             lineStart = lineEnd + 1
             if line.isEmpty || (lineNumber == 1 && line.starts(with: Array("#version".utf8))) { continue }
             guard let space = line.firstIndex(of: 0x20), space > 0, space < line.count - 1,
-                  line[(space + 1)...].firstIndex(of: 0x20) == nil,
-                  decodeUTF8(UnsafeBufferPointer(rebasing: line[..<space]), into: &left),
-                  decodeUTF8(UnsafeBufferPointer(rebasing: line[(space + 1)...]), into: &right)
+                  line[(space + 1)...].firstIndex(of: 0x20) == nil
             else {
                 throw TokenizerError.malformedMerge(
                     path: path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
             }
-            try builder.addMerge(left: left, right: right, path: path, line: lineNumber)
-        }
-    }
-
-    /// Decodes UTF-8 into scalar values; returns false for invalid UTF-8.
-    private static func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, into scalars: inout [UInt32]) -> Bool {
-        scalars.removeAll(keepingCapacity: true)
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar.value)
-            case .emptyInput: return true
-            case .error: return false
-            }
+            try builder.addMerge(
+                left: UnsafeBufferPointer(rebasing: line[..<space]),
+                right: UnsafeBufferPointer(rebasing: line[(space + 1)...]), path: path, line: lineNumber)
         }
     }
 }

@@ -22,6 +22,8 @@ import Foundation
 /// The tokenizer is an immutable value: share it freely across tasks.
 public struct GPT2Tokenizer: Tokenizer {
     let model: BytePairModel
+    /// Pieces already merged by earlier encodes (shared by copies of this tokenizer).
+    let sharedCache = SharedPieceCache()
     /// Special tokens sorted longest first, so the longest match wins at a position.
     private let specialsByLength: [(bytes: [UInt8], id: Int)]
 
@@ -72,7 +74,8 @@ public struct GPT2Tokenizer: Tokenizer {
         return text.withUTF8 { utf8 in
             var output: [Int] = []
             output.reserveCapacity(utf8.count / 3 + 16)
-            var encoder = PieceEncoder(model: model)
+            var encoder = PieceEncoder(
+                model: model, sharedCache: sharedCache, usesLocalCache: utf8.count >= PieceEncoder.localCacheThreshold)
             if allowedSpecial.isEmpty {
                 encoder.encode(utf8, into: &output)
             } else {
@@ -144,27 +147,38 @@ public struct GPT2Tokenizer: Tokenizer {
 
 // MARK: - PieceEncoder
 
-/// Encodes text without special tokens: pre-tokenize, then look each piece up in the cache or
-/// merge it. One encoder (and its cache) serves one `encode` call.
+/// Encodes text without special tokens: pre-tokenize, then look each piece up in the call's
+/// cache, then in the shared cache, else merge it. One encoder serves one `encode` call.
 struct PieceEncoder {
+    /// Texts shorter than this (in UTF-8 bytes) skip the per-call cache: few of their pieces
+    /// repeat, so filling it costs more than it saves (see PieceCache.swift).
+    static let localCacheThreshold = 4096
+
     let model: BytePairModel
+    let sharedCache: SharedPieceCache?
+    private let usesLocalCache: Bool
     private var cache = PieceCache()
     private var symbols: [Int32] = []
 
-    init(model: BytePairModel) {
+    init(model: BytePairModel, sharedCache: SharedPieceCache?, usesLocalCache: Bool = true) {
         self.model = model
-        symbols.reserveCapacity(256)
+        self.sharedCache = sharedCache
+        self.usesLocalCache = usesLocalCache
+        symbols.reserveCapacity(64)
     }
 
     /// Appends the ids of `text` (valid UTF-8, no special tokens) to `output`.
     mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
         GPT2PreTokenizer.forEachPiece(in: text) { start, end in
             let piece = UnsafeBufferPointer(rebasing: text[start..<end])
-            if cache.appendIDs(of: piece, to: &output) { return }
+            if usesLocalCache && cache.appendIDs(of: piece, to: &output) { return }
             symbols.removeAll(keepingCapacity: true)
-            model.encodePiece(piece, appendingTo: &symbols)
+            if sharedCache?.appendIDs(of: piece, to: &symbols) != true {
+                model.encodePiece(piece, appendingTo: &symbols)
+                if piece.count <= PieceCache.maximumPieceLength { sharedCache?.insert(piece, ids: symbols[...]) }
+            }
             for id in symbols { output.append(Int(id)) }
-            cache.insert(piece, ids: symbols[...])
+            if usesLocalCache { cache.insert(piece, ids: symbols[...]) }
         }
     }
 }

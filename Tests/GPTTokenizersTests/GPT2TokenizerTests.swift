@@ -65,8 +65,10 @@ final class GPT2TokenizerTests: XCTestCase {
     func testCachedPiecesGiveTheIDsOfFreshMerges() throws {
         let tokenizer = try TestData.gpt2()
         var generator = SplitMix64(seed: 3)
-        var text = String(repeating: "The cat's whiskers twitched; the cat's tail swished.\n", count: 40)
-        for _ in 0..<40 { text += generator.unicodeString(count: 12) + " the cat's " }
+        // Longer than PieceEncoder.localCacheThreshold, so both cache levels are used.
+        var text = String(repeating: "The cat's whiskers twitched; the cat's tail swished.\n", count: 80)
+        for _ in 0..<80 { text += generator.unicodeString(count: 12) + " the cat's " }
+        XCTAssertGreaterThan(text.utf8.count, PieceEncoder.localCacheThreshold)
         let encoded = try tokenizer.encode(text)
         // Merge every pre-token afresh, without the cache.
         var fresh: [Int] = []
@@ -108,7 +110,8 @@ final class GPT2TokenizerTests: XCTestCase {
     func testConcurrentEncodesGiveTheSerialResult() async throws {
         let tokenizer = try TestData.gpt2()
         var generator = SplitMix64(seed: 5)
-        let texts = (0..<16).map { _ in generator.unicodeString(count: 400) }
+        // Short texts use only the shared cache, long ones a per-call cache too.
+        let texts = (0..<16).map { generator.unicodeString(count: $0 % 2 == 0 ? 400 : 5000) }
         let serial = try texts.map { try tokenizer.encode($0) }
         let concurrent = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
             for (index, text) in texts.enumerated() {
