@@ -19,7 +19,8 @@ import Foundation
 /// // [17250, 50256]
 /// print(try tokenizer.decode(ids))                                    // "Hello world"
 /// ```
-/// The tokenizer is an immutable value: share it freely across tasks.
+/// The tokenizer is an immutable value: share it freely across tasks (its internal merge cache
+/// is thread-safe).
 public struct GPT2Tokenizer: Tokenizer {
     let model: BytePairModel
     /// Pieces already merged by earlier encodes (shared by copies of this tokenizer).

@@ -22,9 +22,11 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     case unexpectedJSON(path: String, reason: String)
     /// A vocabulary entry is invalid (duplicate or missing id, symbol outside the alphabet...).
     case invalidVocabulary(path: String, reason: String)
-    /// A line of a merges file is not two symbols separated by one space.
+    /// A merge is not two symbols separated by one space. `line` is the line of vocab.bpe, or
+    /// the 1-based position in tokenizer.json's `model.merges`.
     case malformedMerge(path: String, line: Int, text: String)
-    /// A merge names a symbol that is not in the vocabulary, or its result is not in it.
+    /// A merge names a symbol that is not in the vocabulary, or its result is not in it. `line`
+    /// is the line of vocab.bpe, or the 1-based position in tokenizer.json's `model.merges`.
     case unknownMergeSymbol(path: String, line: Int, symbol: String)
     /// A Hugging Face `tokenizer.json` uses a component or option that this package does not
     /// implement; `field` is its JSON path, e.g. `model.type`.
