@@ -1,1 +1,0 @@
-// GPTTokenizers: see DESIGN and the issues; filled in by later work.
