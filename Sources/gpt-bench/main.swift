@@ -5,7 +5,10 @@ import GPTKit
 let usage = """
 usage: gpt-bench <command> [options]
 commands:
-  matmul [--json] [--no-numpy] [--quick]   SGEMM GFLOP/s in three forms vs numpy
+  matmul [--json] [--no-numpy] [--quick] [--no-gemv] [--shapes MxNxK;...]
+                                   SGEMM GFLOP/s in three forms vs numpy
+  tokenize --vocab DIR --text FILE [--json]
+                                   GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -17,6 +20,7 @@ arguments.removeFirst()
 do {
     switch command {
     case "matmul": try runMatmulBenchmark(arguments: arguments)
+    case "tokenize": try runTokenizeBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)
