@@ -1,0 +1,141 @@
+// GPTConfiguration <-> Hugging Face GPT-2 `config.json`.
+import Foundation
+import GPTLayers
+
+extension GPTConfiguration: Codable {
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", contextLength = "n_positions", contextLengthAlias = "n_ctx"
+        case layerCount = "n_layer", headCount = "n_head", keyValueHeadCount = "num_key_value_heads"
+        case embeddingDimensions = "n_embd", hiddenDimensions = "n_inner"
+        case positionalEncoding = "position_embedding_type", ropeTheta = "rope_theta"
+        case normalization, normalizationEpsilon = "layer_norm_epsilon"
+        case activation = "activation_function", usesBias = "bias", tiesEmbeddings = "tie_word_embeddings"
+        case dropout = "resid_pdrop", modelType = "model_type", architectures
+    }
+
+    /// Decodes a Hugging Face GPT-2 `config.json` (unknown keys ignored). Missing optional keys
+    /// take GPT-2's values: `n_inner` 4·C, `num_key_value_heads` = `n_head`, learned positions,
+    /// LayerNorm with ε 1e-5, `gelu_new`, biases, tied embeddings, no dropout.
+    /// - Throws: `DecodingError` for a missing size or an unknown setting (for example an
+    ///   `activation_function` other than the tanh GELU forms, `swiglu` or `silu`).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let width = try container.decode(Int.self, forKey: .embeddingDimensions)
+        let heads = try container.decode(Int.self, forKey: .headCount)
+        let context = try container.decodeIfPresent(Int.self, forKey: .contextLength)
+            ?? container.decode(Int.self, forKey: .contextLengthAlias)
+        let theta = try container.decodeIfPresent(Float.self, forKey: .ropeTheta) ?? 10_000
+        let positions: PositionalEncoding
+        switch try container.decodeIfPresent(String.self, forKey: .positionalEncoding) ?? "learned" {
+        case "learned", "absolute": positions = .learned
+        case "sinusoidal": positions = .sinusoidal
+        case "rope", "rotary": positions = .rotary(theta: theta)
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .positionalEncoding, in: container,
+                                                   debugDescription: "unknown position_embedding_type '\(other)'")
+        }
+        let norm: NormalizationKind
+        switch try container.decodeIfPresent(String.self, forKey: .normalization) ?? "layer_norm" {
+        case "layer_norm", "layernorm": norm = .layerNorm
+        case "rms_norm", "rmsnorm": norm = .rmsNorm
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .normalization, in: container,
+                                                   debugDescription: "unknown normalization '\(other)'")
+        }
+        let ffn: FeedForwardKind
+        switch try container.decodeIfPresent(String.self, forKey: .activation) ?? "gelu_new" {
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": ffn = .gelu
+        case "swiglu", "silu": ffn = .swiGLU
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .activation, in: container,
+                debugDescription: "unsupported activation_function '\(other)' (GPTKit has the tanh GELU and SwiGLU)")
+        }
+        self.init(
+            vocabularySize: try container.decode(Int.self, forKey: .vocabularySize), contextLength: context,
+            layerCount: try container.decode(Int.self, forKey: .layerCount), headCount: heads,
+            keyValueHeadCount: try container.decodeIfPresent(Int.self, forKey: .keyValueHeadCount),
+            embeddingDimensions: width, hiddenDimensions: try container.decodeIfPresent(Int.self, forKey: .hiddenDimensions),
+            positionalEncoding: positions, normalization: norm,
+            normalizationEpsilon: try container.decodeIfPresent(Float.self, forKey: .normalizationEpsilon) ?? 1e-5,
+            feedForward: ffn, usesBias: try container.decodeIfPresent(Bool.self, forKey: .usesBias) ?? true,
+            tiesEmbeddings: try container.decodeIfPresent(Bool.self, forKey: .tiesEmbeddings) ?? true,
+            dropout: try container.decodeIfPresent(Float.self, forKey: .dropout) ?? 0)
+    }
+
+    /// Encodes with the keys `init(from:)` reads. A configuration that is plain GPT-2 (learned
+    /// positions, LayerNorm, GELU, biases, multi-head) also gets `model_type` "gpt2" and
+    /// `architectures` ["GPT2LMHeadModel"], so Hugging Face's `from_pretrained` can read it.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(vocabularySize, forKey: .vocabularySize)
+        try container.encode(contextLength, forKey: .contextLength)
+        try container.encode(layerCount, forKey: .layerCount)
+        try container.encode(headCount, forKey: .headCount)
+        try container.encode(keyValueHeadCount, forKey: .keyValueHeadCount)
+        try container.encode(embeddingDimensions, forKey: .embeddingDimensions)
+        try container.encode(hiddenDimensions, forKey: .hiddenDimensions)
+        switch positionalEncoding {
+        case .learned: try container.encode("learned", forKey: .positionalEncoding)
+        case .sinusoidal: try container.encode("sinusoidal", forKey: .positionalEncoding)
+        case .rotary(let theta):
+            try container.encode("rope", forKey: .positionalEncoding)
+            try container.encode(theta, forKey: .ropeTheta)
+        }
+        try container.encode(normalization == .layerNorm ? "layer_norm" : "rms_norm", forKey: .normalization)
+        try container.encode(normalizationEpsilon, forKey: .normalizationEpsilon)
+        try container.encode(feedForward == .gelu ? "gelu_new" : "swiglu", forKey: .activation)
+        try container.encode(usesBias, forKey: .usesBias)
+        try container.encode(tiesEmbeddings, forKey: .tiesEmbeddings)
+        try container.encode(dropout, forKey: .dropout)
+        if isGPT2Compatible {
+            try container.encode("gpt2", forKey: .modelType)
+            try container.encode(["GPT2LMHeadModel"], forKey: .architectures)
+        }
+    }
+
+    /// Whether Hugging Face's GPT-2 classes can run this configuration.
+    public var isGPT2Compatible: Bool {
+        positionalEncoding == .learned && normalization == .layerNorm && feedForward == .gelu && usesBias
+            && keyValueHeadCount == headCount
+    }
+
+    // MARK: - Files
+
+    /// Reads a `config.json` and validates it.
+    /// - Throws: `ModelError.io` if unreadable, `.invalidConfiguration` naming the problem.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.io("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        do { self = try JSONDecoder().decode(GPTConfiguration.self, from: data) } catch let error as DecodingError {
+            throw ModelError.invalidConfiguration("\(url.lastPathComponent): \(Self.describe(error))")
+        } catch {
+            throw ModelError.invalidConfiguration("\(url.lastPathComponent): \(error.localizedDescription)")
+        }
+        try validate()
+    }
+
+    /// Writes the configuration as pretty-printed JSON, atomically.
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do { try encoder.encode(self).write(to: url, options: .atomic) } catch {
+            throw ModelError.io("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return "bad value for '\(path)': \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as NSError?).map { " (\($0.localizedDescription))" } ?? ""
+            return context.debugDescription + underlying
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// GPTModel: see DESIGN and the issues; filled in by later work.

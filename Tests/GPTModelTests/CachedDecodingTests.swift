@@ -1,0 +1,64 @@
+import Foundation
+import GPTLayers
+import GPTModel
+import GPTTensor
+import XCTest
+
+/// Decoding through the KV cache gives the logits of the full forward pass.
+final class CachedDecodingTests: XCTestCase {
+    func checkCachedEqualsFull(_ model: GPT, prefill: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let c = model.configuration, time = c.contextLength
+        let tokens = randomTokens(time, vocabulary: c.vocabularySize, seed: 3)
+        let full = try model.forward(tokens: tokens, batch: 1, time: time).scalars
+        let cache = model.makeCache()
+        var cached = try model.forward(tokens: Array(tokens[0..<prefill]), cache: cache, allLogits: true).scalars
+        for t in prefill..<time {
+            cached += try model.forward(tokens: [tokens[t]], cache: cache).scalars
+        }
+        XCTAssertEqual(cache.length, time, file: file, line: line)
+        XCTAssertLessThanOrEqual(maximumDifference(full, cached), 1e-5, "prefill \(prefill)", file: file, line: line)
+        // Only the last row by default: equal to the last row of the full pass.
+        cache.reset()
+        let last = try model.forward(tokens: tokens, cache: cache).scalars
+        XCTAssertLessThanOrEqual(maximumDifference(Array(full.suffix(c.vocabularySize)), last), 1e-5, file: file, line: line)
+        // The cache is full now: one more token is an error, and nothing changes.
+        assertThrows(.contextOverflow(length: time + 1, limit: time), file: file, line: line) {
+            try model.forward(tokens: [0], cache: cache)
+        }
+        XCTAssertEqual(cache.length, time, file: file, line: line)
+    }
+
+    func testTinyGPT2() throws {
+        let model = try GPT(directory: fixturesDirectory.appendingPathComponent("tiny-gpt2"))
+        try checkCachedEqualsFull(model, prefill: 1)
+        try checkCachedEqualsFull(model, prefill: 7)
+    }
+
+    func testLlamaStyleGroupedQueryRoPE() throws {
+        let model = try randomModel(llamaNano, seed: 11)
+        try checkCachedEqualsFull(model, prefill: 1)
+        try checkCachedEqualsFull(model, prefill: 5)
+    }
+
+    func testSinusoidalMultiQuery() throws {
+        var configuration = GPTConfiguration.nano
+        configuration.positionalEncoding = .sinusoidal
+        configuration.keyValueHeadCount = 1
+        try checkCachedEqualsFull(try randomModel(configuration, seed: 12), prefill: 3)
+    }
+
+    func testTruncateRollsBack() throws {
+        let model = try randomModel(.nano, seed: 4)
+        let cache = model.makeCache(capacity: 10)
+        XCTAssertEqual(cache.capacity, 10)
+        let first = try model.forward(tokens: [1, 2, 3], cache: cache)
+        _ = try model.forward(tokens: [4, 5], cache: cache)
+        try cache.truncate(to: 2)
+        // One token through the matrix-vector path vs three through SGEMM: equal to rounding.
+        XCTAssertLessThanOrEqual(maximumDifference(try model.forward(tokens: [3], cache: cache).scalars, first.scalars), 1e-5)
+        assertThrows(.invalidInput("cannot truncate a cache of 3 positions to 5")) { try cache.truncate(to: 5) }
+        assertThrows(.invalidInput("no tokens to decode")) { try model.forward(tokens: [], cache: cache) }
+        assertThrows(.tokenOutOfRange(token: 64, vocabularySize: 64)) { try model.forward(tokens: [64], cache: cache) }
+        XCTAssertEqual(model.makeCache(capacity: 1000).capacity, 32, "capped at the context length")
+    }
+}

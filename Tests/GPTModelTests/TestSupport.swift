@@ -1,0 +1,82 @@
+import Foundation
+import GPTLayers
+@testable import GPTModel
+import GPTTensor
+import XCTest
+
+/// The package root (three levels above this file).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+/// The repository's Fixtures folder.
+let fixturesDirectory = packageRoot.appendingPathComponent("Fixtures")
+/// `../shared/data` next to the package (may be absent: tests using it skip).
+let sharedDataDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+
+/// numpy-style allclose, failing on the first bad element.
+func assertClose(
+    _ actual: [Float], _ expected: [Float], rtol: Float, atol: Float, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(actual.count, expected.count, "count \(message)", file: file, line: line)
+    for (index, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= atol + rtol * abs(e)) {
+        XCTFail("element \(index): \(a) vs expected \(e) \(message)", file: file, line: line)
+        return
+    }
+}
+
+/// The largest absolute difference of two equally long arrays.
+func maximumDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
+
+/// A temporary directory, removed at the end of the test.
+func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-model-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// Asserts that `body` throws exactly `expected`.
+func assertThrows<T>(
+    _ expected: ModelError, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T
+) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        XCTAssertEqual(error as? ModelError, expected, "\(error)", file: file, line: line)
+    }
+}
+
+/// Asserts that `body` throws a `ModelError` for which `matches` holds (messages name files, so
+/// tests check the case and a fragment).
+func assertThrows<T>(
+    file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T, matches: (ModelError) -> Bool
+) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        guard let modelError = error as? ModelError else { return XCTFail("not a ModelError: \(error)", file: file, line: line) }
+        XCTAssertTrue(matches(modelError), "unexpected error: \(modelError.localizedDescription)", file: file, line: line)
+        XCTAssertFalse(modelError.localizedDescription.isEmpty, file: file, line: line)
+    }
+}
+
+/// A Llama-style configuration exercising RoPE, RMSNorm, SwiGLU, GQA and untied embeddings.
+let llamaNano = GPTConfiguration(vocabularySize: 40, contextLength: 24, layerCount: 2, headCount: 4, keyValueHeadCount: 2,
+                                 embeddingDimensions: 32, hiddenDimensions: 48, positionalEncoding: .rotary(theta: 10_000),
+                                 normalization: .rmsNorm, feedForward: .swiGLU, usesBias: false, tiesEmbeddings: false)
+
+/// A model whose every parameter (norms included) is random, so nothing is trivially 0 or 1.
+func randomModel(_ configuration: GPTConfiguration, seed: UInt64) throws -> GPT {
+    let model = try GPT(configuration: configuration, seed: seed)
+    var generator = RandomGenerator(seed: seed &+ 1)
+    for entry in model.layout.entries {
+        Kernels.fillNormal(model.parameters.values + entry.slot.offset, count: entry.slot.count,
+                           mean: entry.role == .norm && entry.name.hasSuffix("weight") ? 1 : 0, standardDeviation: 0.2,
+                           generator: &generator)
+    }
+    return model
+}
+
+/// Deterministic pseudo-random token ids below `vocabulary`.
+func randomTokens(_ count: Int, vocabulary: Int, seed: UInt64) -> [Int] {
+    var generator = RandomGenerator(seed: seed)
+    return (0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) }
+}
