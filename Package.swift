@@ -7,12 +7,15 @@ import PackageDescription
 // from the CPU's features (see Sources/GPTTensor/KernelDispatch.swift). The manifest is compiled
 // for the host, so `#if arch` picks the flags that the host's compiler understands; on other
 // architectures every target is built portably.
+// The kernels are optimised in debug builds too: unoptimised SIMD code is ~100× slower, which
+// would make `swift test` (a debug build) crawl through every model and training test.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 #if arch(x86_64)
-let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
-let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])] + optimizedInDebug
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])] + optimizedInDebug
 #else
-let avx2Flags: [SwiftSetting] = []
-let avx512Flags: [SwiftSetting] = []
+let avx2Flags: [SwiftSetting] = optimizedInDebug
+let avx512Flags: [SwiftSetting] = optimizedInDebug
 #endif
 
 let package = Package(
@@ -25,13 +28,14 @@ let package = Package(
     ],
     targets: [
         // Generic, @inlinable kernels; specialised inside each per-ISA target below.
-        .target(name: "GPTKernelCore"),
-        .target(name: "GPTKernelsPortable", dependencies: ["GPTKernelCore"]),
+        .target(name: "GPTKernelCore", swiftSettings: optimizedInDebug),
+        .target(name: "GPTKernelsPortable", dependencies: ["GPTKernelCore"], swiftSettings: optimizedInDebug),
         .target(name: "GPTKernelsAVX2", dependencies: ["GPTKernelCore"], swiftSettings: avx2Flags),
         .target(name: "GPTKernelsAVX512", dependencies: ["GPTKernelCore"], swiftSettings: avx512Flags),
         .target(
             name: "GPTTensor",
-            dependencies: ["GPTKernelCore", "GPTKernelsPortable", "GPTKernelsAVX2", "GPTKernelsAVX512"]),
+            dependencies: ["GPTKernelCore", "GPTKernelsPortable", "GPTKernelsAVX2", "GPTKernelsAVX512"],
+            swiftSettings: optimizedInDebug),
         .target(name: "GPTLayers", dependencies: ["GPTTensor"]),
         .target(name: "GPTTokenizers"),
         .target(name: "GPTModel", dependencies: ["GPTTensor", "GPTLayers", "GPTTokenizers"]),

@@ -76,6 +76,12 @@ public struct TokenBatch: Sendable, Hashable {
     public var targets: [Int32]
     /// Rows and columns.
     public var batchSize: Int, sequenceLength: Int
+
+    /// A batch from explicit ids (targets of -100 are not counted in the loss).
+    public init(inputs: [Int32], targets: [Int32], batchSize: Int, sequenceLength: Int) {
+        precondition(inputs.count == batchSize * sequenceLength && targets.count == inputs.count, "TokenBatch: sizes disagree")
+        (self.inputs, self.targets, self.batchSize, self.sequenceLength) = (inputs, targets, batchSize, sequenceLength)
+    }
 }
 
 /// Draws batches of windows from a dataset: at random positions from a seeded generator, or

@@ -1,0 +1,153 @@
+// The training loop: forward, backward, clip, AdamW step, schedule; evaluation; progress.
+import Dispatch
+import Foundation
+import GPTLayers
+import GPTModel
+import GPTTensor
+
+/// Trains a `GPT` on a token dataset: micro-batches from a seeded sampler, gradient
+/// accumulation, global-norm clipping, AdamW with a learning-rate schedule, periodic
+/// evaluation, and checkpoints from which a run resumes bit-identically.
+///
+/// ```swift
+/// let model = try GPT(configuration: .nano, seed: 1)
+/// let trainer = try Trainer(model: model, configuration: TrainingConfiguration(batchSize: 8, sequenceLength: 32, steps: 200),
+///                           training: train, validation: validation)
+/// try trainer.run { progress in print(progress.step, progress.loss) }
+/// try trainer.saveCheckpoint(to: URL(fileURLWithPath: "out"))
+/// ```
+public final class Trainer {
+    /// The model being trained (its parameters change in place).
+    public let model: GPT
+    /// The run's settings.
+    public let configuration: TrainingConfiguration
+    /// The optimizer and its state.
+    public let optimizer: AdamW
+    /// Optimizer steps taken.
+    public internal(set) var step = 0
+    /// (step, loss) of every step, and of every evaluation.
+    public internal(set) var trainingLosses: [(step: Int, loss: Float)] = []
+    /// (step, validation loss) of every evaluation.
+    public internal(set) var validationLosses: [(step: Int, loss: Float)] = []
+
+    let workspace: GPTWorkspace
+    var sampler: BatchSampler
+    let validation: TokenDataset?
+
+    /// A trainer at step 0.
+    /// - Throws: `TrainingError.invalidConfiguration` / `.invalidData` for settings or data that cannot work.
+    public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset, validation: TokenDataset? = nil) throws {
+        try configuration.validate(contextLength: model.configuration.contextLength)
+        if let bad = training.tokens.first(where: { Int($0) >= model.configuration.vocabularySize }) {
+            throw TrainingError.invalidData("token \(bad) is outside the model's vocabulary of \(model.configuration.vocabularySize)")
+        }
+        if let validation, validation.tokens.count <= configuration.sequenceLength {
+            throw TrainingError.invalidData("the validation data (\(validation.tokens.count) tokens) is shorter than one window")
+        }
+        self.model = model
+        self.configuration = configuration
+        self.validation = validation
+        optimizer = AdamW(layout: model.layout, beta1: configuration.beta1, beta2: configuration.beta2,
+                          epsilon: configuration.epsilon, weightDecay: configuration.weightDecay,
+                          decayEmbeddings: configuration.decayEmbeddings)
+        workspace = GPTWorkspace(model: model, recompute: configuration.recompute)
+        sampler = try BatchSampler(dataset: training, batchSize: configuration.batchSize,
+                                   sequenceLength: configuration.sequenceLength, order: .random(seed: configuration.seed))
+    }
+
+    // MARK: - Steps
+
+    /// What one optimizer step did.
+    public struct StepResult: Sendable {
+        /// Mean loss over the step's micro-batches.
+        public var loss: Float
+        /// Learning rate used.
+        public var learningRate: Float
+        /// Global gradient norm before clipping.
+        public var gradientNorm: Float
+    }
+
+    /// One optimizer step on the next micro-batches from the sampler.
+    @discardableResult
+    public func trainStep() throws -> StepResult {
+        let batches = (0..<configuration.accumulationSteps).map { _ in sampler.next() }
+        return try step(on: batches)
+    }
+
+    /// One optimizer step on the given micro-batches (their gradients are averaged). Targets of
+    /// -100 are not counted in the loss.
+    /// - Throws: `TrainingError.nonFiniteValue` if the loss or the gradient norm is NaN or
+    ///   infinite; the parameters are then left as they were before the step.
+    @discardableResult
+    public func step(on batches: [TokenBatch]) throws -> StepResult {
+        precondition(!batches.isEmpty, "Trainer.step: no batches")
+        let learningRate = configuration.schedule(step)
+        model.parameters.zeroGradients()
+        var total: Float = 0
+        for batch in batches {
+            let loss = try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
+                                             batch: batch.batchSize, time: batch.sequenceLength) ?? 0
+            guard loss.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the loss") }
+            total += loss
+            try workspace.backward(lossScale: 1 / Float(batches.count))
+        }
+        let norm = configuration.gradientClip > 0
+            ? model.parameters.clipGradients(maximumNorm: configuration.gradientClip) : model.parameters.gradientNorm
+        guard norm.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the gradient norm") }
+        optimizer.step(model.parameters, learningRate: learningRate)
+        step += 1
+        let result = StepResult(loss: total / Float(batches.count), learningRate: learningRate, gradientNorm: norm)
+        trainingLosses.append((step, result.loss))
+        return result
+    }
+
+    // MARK: - Evaluation
+
+    /// The mean loss over `batches` consecutive windows of `data` (the validation data by
+    /// default), from its start: the same windows every time.
+    /// - Throws: `TrainingError.invalidData` without validation data.
+    public func evaluate(on data: TokenDataset? = nil, batches: Int? = nil) throws -> Float {
+        guard let data = data ?? validation else { throw TrainingError.invalidData("no validation data to evaluate on") }
+        var windows = try BatchSampler(dataset: data, batchSize: configuration.batchSize,
+                                       sequenceLength: configuration.sequenceLength, order: .sequential)
+        let count = batches ?? configuration.evaluationBatches
+        var total: Double = 0
+        for _ in 0..<count {
+            let batch = windows.next()
+            total += Double(try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
+                                                  batch: batch.batchSize, time: batch.sequenceLength) ?? 0)
+        }
+        return Float(total / Double(count))
+    }
+
+    // MARK: - The loop
+
+    /// Trains until `configuration.steps` (or `until`), evaluating every
+    /// `evaluationInterval` steps and at the end when there is validation data; calls
+    /// `progress` after every step.
+    public func run(until lastStep: Int? = nil, progress: (TrainingProgress) throws -> Void = { _ in }) throws {
+        let end = min(lastStep ?? configuration.steps, configuration.steps)
+        let start = DispatchTime.now().uptimeNanoseconds, firstStep = step
+        let tokensPerStep = Double(configuration.batchSize * configuration.sequenceLength * configuration.accumulationSteps)
+        while step < end {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let result = try trainStep()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            var validationLoss: Float?
+            if validation != nil, (configuration.evaluationInterval > 0 && step % configuration.evaluationInterval == 0) || step == end {
+                let loss = try evaluate()
+                validationLosses.append((step, loss))
+                validationLoss = loss
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let done = step - firstStep
+            try progress(TrainingProgress(step: step, totalSteps: configuration.steps, loss: result.loss, validationLoss: validationLoss,
+                                          learningRate: result.learningRate, gradientNorm: result.gradientNorm,
+                                          tokensPerSecond: tokensPerStep / max(seconds, 1e-9), elapsed: elapsed,
+                                          remaining: elapsed / Double(done) * Double(configuration.steps - step)))
+        }
+    }
+
+    /// The peak activation memory of the steps so far, in bytes.
+    public var activationBytes: Int { workspace.activationFloats * 4 }
+}

@@ -1,0 +1,87 @@
+// Checkpoints: model + optimizer + step + sampler state, written atomically as a directory.
+//
+//   config.json, model.safetensors   the model (GPT.save(directory:))
+//   optimizer.safetensors            AdamW's moments "m" and "v", flat, in the parameter layout
+//   trainer.json                     step, training configuration, sampler state, loss history
+//
+// The directory is written under a temporary name beside the target and renamed into place,
+// so a crash never leaves a half-written checkpoint.
+import Foundation
+import GPTModel
+import GPTTensor
+
+struct TrainerState: Codable {
+    var step: Int
+    var optimizerSteps: Int
+    var configuration: TrainingConfiguration
+    var sampler: BatchSampler.State
+    var trainingLosses: [Float], trainingSteps: [Int]
+    var validationLosses: [Float], validationSteps: [Int]
+}
+
+extension Trainer {
+    /// Writes a checkpoint directory at `url` (replacing one that is there), atomically.
+    public func saveCheckpoint(to url: URL) throws {
+        let manager = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
+        do {
+            try manager.createDirectory(at: parent, withIntermediateDirectories: true)
+            try model.save(directory: temporary)
+            let state = optimizer.state
+            try SafetensorsFile.write(["m": Tensor(shape: [state.firstMoment.count], scalars: state.firstMoment),
+                                       "v": Tensor(shape: [state.secondMoment.count], scalars: state.secondMoment)],
+                                      metadata: ["step": "\(state.stepCount)"], to: temporary.appendingPathComponent("optimizer.safetensors"))
+            let trainerState = TrainerState(step: step, optimizerSteps: state.stepCount, configuration: configuration, sampler: sampler.state,
+                                            trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
+                                            validationLosses: validationLosses.map(\.loss), validationSteps: validationLosses.map(\.step))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(trainerState).write(to: temporary.appendingPathComponent("trainer.json"), options: .atomic)
+            if manager.fileExists(atPath: url.path) {
+                // Two renames: the old checkpoint stays whole until the new one is in place.
+                let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UUID().uuidString)")
+                try manager.moveItem(at: url, to: old)
+                try manager.moveItem(at: temporary, to: url)
+                try? manager.removeItem(at: old)
+            } else {
+                try manager.moveItem(at: temporary, to: url)
+            }
+        } catch {
+            try? manager.removeItem(at: temporary)
+            if let error = error as? TrainingError { throw error }
+            throw TrainingError.io("cannot write the checkpoint \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// A trainer restored from a checkpoint written by `saveCheckpoint(to:)`, continuing exactly
+    /// where that run stopped (same parameters, optimizer moments, step, data position).
+    /// - Throws: `TrainingError.invalidCheckpoint` naming what is missing or inconsistent.
+    public convenience init(resumingFrom url: URL, training: TokenDataset, validation: TokenDataset? = nil) throws {
+        let model: GPT
+        do { model = try GPT(directory: url) } catch {
+            throw TrainingError.invalidCheckpoint("\(url.path): model: \(error.localizedDescription)")
+        }
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: url.appendingPathComponent("trainer.json"))) } catch {
+            throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: \(error.localizedDescription)")
+        }
+        try self.init(model: model, configuration: state.configuration, training: training, validation: validation)
+        do {
+            let file = try SafetensorsFile(contentsOf: url.appendingPathComponent("optimizer.safetensors"))
+            try optimizer.restore(AdamW.State(stepCount: state.optimizerSteps, firstMoment: file.tensor(named: "m").scalars,
+                                              secondMoment: file.tensor(named: "v").scalars))
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.invalidCheckpoint("\(url.path)/optimizer.safetensors: \(error.localizedDescription)")
+        }
+        guard state.trainingLosses.count == state.trainingSteps.count, state.validationLosses.count == state.validationSteps.count else {
+            throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: loss history lengths differ")
+        }
+        step = state.step
+        sampler.state = state.sampler
+        trainingLosses = zip(state.trainingSteps, state.trainingLosses).map { ($0, $1) }
+        validationLosses = zip(state.validationSteps, state.validationLosses).map { ($0, $1) }
+    }
+}
