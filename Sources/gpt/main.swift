@@ -1,1 +1,40 @@
-print("gpt: not yet implemented")
+// gpt: train, generate, evaluate and inspect GPT models from the command line.
+import Foundation
+import GPTKit
+
+let usage = """
+usage: gpt <command> [options]      (gpt <command> --help for a command's options)
+commands:
+  train      train a model on a text (without --data: on generated addition problems)
+  generate   continue a prompt with a trained, Hugging Face GPT-2 or llama2.c model
+  eval       loss and perplexity of a model on a text
+  info       configuration and size of a model
+"""
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    printError(usage)
+    exit(2)
+}
+arguments.removeFirst()
+let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
+    "train": (TrainCommand.run, TrainCommand.usage), "generate": (GenerateCommand.run, GenerateCommand.usage),
+    "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
+]
+if ["-h", "--help", "help"].contains(command) {
+    print(usage)
+    exit(0)
+}
+guard let entry = commands[command] else {
+    printError("gpt: unknown command '\(command)'\n\(usage)")
+    exit(2)
+}
+do {
+    try entry.run(arguments)
+} catch let error as UsageError {
+    printError("gpt \(command): \(error.message)\n\n\(entry.usage)")
+    exit(2)
+} catch {
+    printError("gpt \(command): \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
+    exit(1)
+}

@@ -1,0 +1,66 @@
+// gpt eval (loss and perplexity on a text) and gpt info (what a checkpoint holds).
+import Foundation
+import GPTKit
+
+enum EvalCommand {
+    static let usage = """
+    usage: gpt eval --model PATH --data FILE [--tokenizer PATH] [--batch N] [--seq N] [--batches N]
+      Mean next-token loss and perplexity of the model on consecutive windows of FILE
+      (a text, or an llm.c .bin shard). Defaults: batch 8, seq = the model's context (at most 256),
+      as many batches as the text fills (at most --batches, default 50).
+    """
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Arguments(arguments, options: ["model", "data", "tokenizer", "batch", "seq", "batches"], switches: [])
+        if options.helpRequested { print(usage); return }
+        guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
+        guard let dataPath = options.string("data") else { throw UsageError(message: "--data is required") }
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let url = URL(fileURLWithPath: dataPath)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
+        let data: TokenDataset
+        if url.pathExtension == "bin" {
+            data = try TokenDataset(shard: url)
+        } else {
+            guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
+            data = try TokenDataset(tokens: tokenizer.encode(String(contentsOf: url, encoding: .utf8)))
+        }
+        let model = loaded.model
+        let seq = try options.integer("seq", default: min(256, model.configuration.contextLength), range: 1...model.configuration.contextLength)
+        let batch = try options.integer("batch", default: 8, range: 1...100_000)
+        let available = max(1, (data.tokens.count - 1) / (batch * seq))
+        let batches = min(available, try options.integer("batches", default: 50, range: 1...1_000_000))
+        let trainer = try Trainer(model: model, configuration: TrainingConfiguration(batchSize: batch, sequenceLength: seq, steps: 0), training: data)
+        let loss = try trainer.evaluate(on: data, batches: batches)
+        print(String(format: "loss %.4f  perplexity %.2f  (%d batches of %d × %d tokens)", loss, Foundation.exp(Double(loss)), batches, batch, seq))
+    }
+}
+
+enum InfoCommand {
+    static let usage = """
+    usage: gpt info --model PATH [--tokenizer PATH]
+      The configuration, parameter count and memory of a checkpoint, and its training state.
+    """
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Arguments(arguments, options: ["model", "tokenizer"], switches: [])
+        if options.helpRequested { print(usage); return }
+        guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let c = loaded.model.configuration
+        print("model: \(loaded.description)")
+        print("parameters: \(loaded.model.parameterCount) (\(String(format: "%.1f", Double(loaded.model.parameterCount) * 4 / 1_048_576)) MiB as Float32)")
+        print("layers \(c.layerCount), heads \(c.headCount) (key/value heads \(c.keyValueHeadCount)), width \(c.embeddingDimensions), "
+              + "hidden \(c.hiddenDimensions), context \(c.contextLength), vocabulary \(c.vocabularySize)")
+        print("positions \(c.positionalEncoding), norm \(c.normalization) (ε \(c.normalizationEpsilon)), feed-forward \(c.feedForward), "
+              + "biases \(c.usesBias), tied embeddings \(c.tiesEmbeddings), dropout \(c.dropout)")
+        if let tokenizer = loaded.tokenizer { print("tokenizer: \(type(of: tokenizer)), \(tokenizer.vocabularySize) tokens") }
+        let state = URL(fileURLWithPath: path).appendingPathComponent("trainer.json")
+        if let data = try? Data(contentsOf: state), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let step = object["step"] as? Int {
+            let losses = object["trainingLosses"] as? [Double] ?? [], validation = object["validationLosses"] as? [Double] ?? []
+            print("training: step \(step), last loss \(losses.last.map { String(format: "%.4f", $0) } ?? "-"), "
+                  + "last validation loss \(validation.last.map { String(format: "%.4f", $0) } ?? "-")")
+        }
+    }
+}

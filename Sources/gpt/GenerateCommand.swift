@@ -1,0 +1,58 @@
+// gpt generate: stream a prompt's continuation to stdout.
+import Dispatch
+import Foundation
+import GPTKit
+
+enum GenerateCommand {
+    static let usage = """
+    usage: gpt generate --model PATH [--tokenizer PATH] [--prompt TEXT] [options]
+      --model PATH              a `gpt train` output or Hugging Face GPT-2 directory, or a llama2.c .bin
+      --tokenizer PATH          tokenizer files (required for a llama2.c .bin: its tok*.bin)
+      --prompt TEXT             the text to continue (default: empty; llama2.c models start from BOS)
+      --max-tokens N            tokens to generate (default 128)
+      --temperature T           0 = greedy (default 0.8)
+      --top-k K, --top-p P      restrict sampling to the K most likely / the nucleus of mass P
+      --repetition-penalty R    divide logits of tokens already seen by R (default 1: off)
+      --seed S                  sampling seed (default 0)
+    Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
+    """
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Arguments(arguments, options: ["model", "tokenizer", "prompt", "max-tokens", "temperature", "top-k", "top-p",
+                                                         "repetition-penalty", "seed"], switches: [])
+        if options.helpRequested { print(usage); return }
+        guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        guard let tokenizer = loaded.tokenizer else {
+            throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer")
+        }
+        let sampling = SamplingParameters(
+            temperature: try options.float("temperature", default: 0.8, range: 0...100),
+            topK: try options.optionalInteger("top-k", range: 1...Int.max),
+            topP: try options.optionalFloat("top-p", range: 0...1),
+            repetitionPenalty: try options.float("repetition-penalty", default: 1, range: 0.01...100))
+        let generation = GenerationOptions(maximumNewTokens: try options.integer("max-tokens", default: 128, range: 0...1_000_000),
+                                           sampling: sampling, seed: UInt64(try options.integer("seed", default: 0)),
+                                           stopTokens: loaded.prependsBOS ? [LlamaTokenizer.beginTokenID] : [],
+                                           contextOverflow: .slide)
+        let prompt = options.string("prompt") ?? ""
+        var ids = try tokenizer.encode(prompt)
+        if loaded.prependsBOS, let bos = tokenizer.bosTokenID { ids.insert(bos, at: 0) }
+        guard !ids.isEmpty else { throw UsageError(message: "--prompt is empty and this tokenizer has no BOS token: give a prompt") }
+
+        let session = try GenerationSession(model: loaded.model, options: generation)
+        var decoder = tokenizer.makeStreamingDecoder()
+        let output = FileHandle.standardOutput
+        for id in ids { output.write(Data(try decoder.append(id).utf8)) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try session.start(prompt: ids)
+        var count = 0
+        while let token = try session.next() {
+            output.write(Data(try decoder.append(token).utf8))
+            count += 1
+        }
+        output.write(Data((decoder.finish() + "\n").utf8))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        printError(String(format: "generated %d tokens in %.2f s: %.1f tokens/s", count, seconds, Double(count) / max(seconds, 1e-9)))
+    }
+}

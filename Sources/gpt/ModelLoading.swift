@@ -1,0 +1,70 @@
+// Finding a model and its tokenizer from a path given on the command line.
+import Foundation
+import GPTKit
+
+/// A model with the tokenizer that goes with it.
+struct LoadedModel {
+    let model: GPT
+    let tokenizer: (any Tokenizer)?
+    let description: String
+    /// Prepend BOS to prompts (llama2.c models were trained with it).
+    let prependsBOS: Bool
+}
+
+enum ModelLoading {
+    /// Loads `path`: a `gpt train` output or Hugging Face directory (config.json +
+    /// model.safetensors), or a llama2.c `.bin` checkpoint. The tokenizer comes from
+    /// `tokenizerPath` when given, else from files in the directory.
+    static func load(path: String, tokenizerPath: String?) throws -> LoadedModel {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw UsageError(message: "--model: no such file or directory: \(path)")
+        }
+        if isDirectory.boolValue {
+            let model = try GPT(directory: url)
+            let tokenizer = try tokenizerPath.map { try loadTokenizer($0) } ?? tokenizerInDirectory(url)
+            return LoadedModel(model: model, tokenizer: tokenizer, description: "directory \(path)", prependsBOS: false)
+        }
+        let model = try GPT(llama2cCheckpointAt: url)
+        let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
+        return LoadedModel(model: model, tokenizer: tokenizer, description: "llama2.c checkpoint \(path)", prependsBOS: true)
+    }
+
+    /// The tokenizer files a directory holds: `tokenizer.json` (characters or Hugging Face),
+    /// `encoder.json` + `vocab.bpe` (GPT-2), or `tokenizer.bin` (llama2.c).
+    static func tokenizerInDirectory(_ directory: URL) throws -> (any Tokenizer)? {
+        let manager = FileManager.default
+        func exists(_ name: String) -> Bool { manager.fileExists(atPath: directory.appendingPathComponent(name).path) }
+        if exists("encoder.json") && exists("vocab.bpe") { return try GPT2Tokenizer(directory: directory) }
+        if exists("tokenizer.json") { return try loadTokenizer(directory.appendingPathComponent("tokenizer.json").path) }
+        if exists("tokenizer.bin") { return try LlamaTokenizer(contentsOf: directory.appendingPathComponent("tokenizer.bin")) }
+        return nil
+    }
+
+    /// `char` is not a file; anything else is a directory (GPT-2 files), a `.json` (character
+    /// tokenizer or Hugging Face tokenizer.json) or a llama2.c `.bin`.
+    static func loadTokenizer(_ path: String, vocabularySize: Int? = nil) throws -> any Tokenizer {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw UsageError(message: "--tokenizer: no such file or directory: \(path)")
+        }
+        if isDirectory.boolValue { return try GPT2Tokenizer(directory: url) }
+        if url.pathExtension == "bin" { return try LlamaTokenizer(contentsOf: url, vocabularySize: vocabularySize) }
+        // A character tokenizer's JSON, else a Hugging Face tokenizer.json.
+        if let characters = try? CharacterTokenizer(contentsOf: url) { return characters }
+        return try GPT2Tokenizer(tokenizerJSON: url)
+    }
+
+    /// Where `--tokenizer gpt2` finds OpenAI's files: `$GPTKIT_GPT2_TOKENIZER`, else
+    /// `../shared/data/gpt2-tokenizer` or `./gpt2-tokenizer`.
+    static func gpt2TokenizerDirectory() throws -> URL {
+        var candidates = ["../shared/data/gpt2-tokenizer", "gpt2-tokenizer"]
+        if let configured = ProcessInfo.processInfo.environment["GPTKIT_GPT2_TOKENIZER"] { candidates.insert(configured, at: 0) }
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/encoder.json") {
+            return URL(fileURLWithPath: candidate)
+        }
+        throw UsageError(message: "--tokenizer gpt2: encoder.json + vocab.bpe not found in \(candidates.joined(separator: ", ")); give a directory instead")
+    }
+}

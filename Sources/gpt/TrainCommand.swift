@@ -1,0 +1,213 @@
+// gpt train: train a model on a text file (or the built-in arithmetic task) and write a
+// checkpoint, a loss curve and samples.
+import Dispatch
+import Foundation
+import GPTKit
+
+enum TrainCommand {
+    static let usage = """
+    usage: gpt train [--data FILE] [options]
+      --data FILE               training text (or an llm.c .bin token shard); without it, GPTKit
+                                trains on addition problems it generates (a2+b2=c2) and reports
+                                its held-out accuracy
+      --tokenizer T             char (default), gpt2, or a path (GPT-2 directory, tokenizer.json, tok*.bin)
+      --preset P                nano, mini, gpt2-small, gpt2-medium (default: a small model, see below)
+      --layers N --heads N --width N --context N   explicit sizes (override the preset)
+      --dropout P               dropout rate (default 0)
+      --batch N --seq N         batch size (default 12) and sequence length (default 64)
+      --steps N                 optimizer steps (default 2000)
+      --lr X --min-lr X         peak and final learning rate (default 1e-3 and lr/10)
+      --warmup N                warmup steps (default 100)
+      --weight-decay X          AdamW weight decay (default 0.1)
+      --clip X                  gradient-norm clip, 0 = off (default 1)
+      --accumulation N          micro-batches per step (default 1)
+      --recompute none|block    gradient checkpointing (default none)
+      --seed N                  initialisation and data seed (default 1337)
+      --eval-interval N         validation every N steps (default 250); --eval-batches N (default 20)
+      --out DIR                 where to write the checkpoint, loss.svg and samples.txt (default out)
+      --resume DIR              continue a run from its checkpoint
+      --sample-tokens N         tokens per sample in samples.txt (default 200)
+    """
+
+    static let optionNames: Set<String> = ["data", "tokenizer", "preset", "layers", "heads", "width", "context", "dropout", "batch", "seq",
+                                           "steps", "lr", "min-lr", "warmup", "weight-decay", "clip", "accumulation", "recompute",
+                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens"]
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Arguments(arguments, options: optionNames, switches: [])
+        if options.helpRequested { print(usage); return }
+        let out = URL(fileURLWithPath: options.string("out") ?? "out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+
+        // Data and tokenizer.
+        let task: ArithmeticTask?
+        let tokenizer: any Tokenizer
+        let tokens: TokenDataset
+        if let dataPath = options.string("data") {
+            task = nil
+            let url = URL(fileURLWithPath: dataPath)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
+            if url.pathExtension == "bin" {
+                tokens = try TokenDataset(shard: url)
+                tokenizer = try makeTokenizer(options.string("tokenizer") ?? "gpt2", text: nil, out: out)
+            } else {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                tokenizer = try makeTokenizer(options.string("tokenizer") ?? "char", text: text, out: out)
+                tokens = try TokenDataset(tokens: tokenizer.encode(text))
+            }
+        } else {
+            let arithmetic = ArithmeticTask(maximumOperand: 99, heldOutCount: 200, seed: 7)
+            task = arithmetic
+            let text = arithmetic.trainingText(lines: 50_000)
+            tokenizer = try makeTokenizer("char", text: ArithmeticTask.alphabet, out: out)
+            tokens = try TokenDataset(tokens: tokenizer.encode(text))
+        }
+        let (train, validation) = tokens.split(validationFraction: 0.1)
+
+        // Model and trainer.
+        let trainer: Trainer
+        if let resume = options.string("resume") {
+            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: train, validation: validation)
+        } else {
+            let configuration = try modelConfiguration(options, vocabularySize: tokenizer.vocabularySize, defaultContext: task == nil ? 64 : 32)
+            let model = try GPT(configuration: configuration, seed: UInt64(try options.integer("seed", default: 1337)))
+            trainer = try Trainer(model: model, configuration: try trainingConfiguration(options, arithmetic: task != nil),
+                                  training: train, validation: validation)
+        }
+        let model = trainer.model
+        printError("model: \(model.parameterCount) parameters, \(model.configuration.layerCount) layers, \(model.configuration.headCount) heads, "
+                   + "width \(model.configuration.embeddingDimensions), context \(model.configuration.contextLength); "
+                   + "data: \(train.tokens.count) training and \(validation.tokens.count) validation tokens")
+
+        // The loop, with a live line on a terminal and plain lines otherwise.
+        let display = ProgressDisplay()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var lastValidation: Float?
+        try trainer.run { progress in
+            if let loss = progress.validationLoss { lastValidation = loss }
+            display.show(progress, validationLoss: lastValidation)
+        }
+        display.finish()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+
+        // Outputs: checkpoint, loss curve, samples.
+        try trainer.saveCheckpoint(to: out)
+        var curve = LossCurve(title: "GPTKit training loss")
+        curve.train = trainer.trainingLosses
+        curve.validation = trainer.validationLosses
+        try curve.write(to: out.appendingPathComponent("loss.svg"))
+        var samples = ""
+        for seed in 0..<3 {
+            let prompt = task.map { $0.heldOut[seed].prompt } ?? "\n"
+            samples += "--- sample \(seed + 1) (prompt \(prompt.debugDescription))\n"
+            samples += try complete(model, tokenizer, prompt: prompt, maximumTokens: try options.integer("sample-tokens", default: task == nil ? 200 : 24),
+                                    temperature: task == nil ? 0.8 : 0, seed: UInt64(seed)) + "\n"
+        }
+        try Data(samples.utf8).write(to: out.appendingPathComponent("samples.txt"), options: .atomic)
+        let finalValidation = trainer.validationLosses.last?.loss
+        print(String(format: "trained %d steps in %.1f s; final train loss %.4f, validation loss %@", trainer.step, seconds,
+                     trainer.trainingLosses.last?.loss ?? .nan, finalValidation.map { String(format: "%.4f", $0) } ?? "-"))
+        print("wrote \(out.path)/: checkpoint (config.json, model.safetensors, optimizer.safetensors, trainer.json), tokenizer, loss.svg, samples.txt")
+
+        if let task {
+            print("\nsamples (greedy):")
+            for problem in task.heldOut.prefix(5) {
+                let output = try complete(model, tokenizer, prompt: problem.prompt, maximumTokens: 6, temperature: 0, seed: 0)
+                let answer = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                print("  \(problem.prompt)\(answer)   \(answer == problem.answer ? "✓" : "✗ (expected \(problem.answer))")")
+            }
+            let accuracy = try task.accuracy(on: task.heldOut) { prompt in
+                try complete(model, tokenizer, prompt: prompt, maximumTokens: 6, temperature: 0, seed: 0)
+            }
+            print(String(format: "held-out accuracy: %.1f%%", accuracy * 100))
+        }
+    }
+
+    /// The continuation of `prompt`, stopping at a newline for greedy arithmetic.
+    static func complete(_ model: GPT, _ tokenizer: any Tokenizer, prompt: String, maximumTokens: Int, temperature: Float, seed: UInt64) throws -> String {
+        let ids = try tokenizer.encode(prompt)
+        let session = try GenerationSession(model: model, options: GenerationOptions(
+            maximumNewTokens: maximumTokens, sampling: SamplingParameters(temperature: temperature), seed: seed, contextOverflow: .slide))
+        return try tokenizer.decode(session.generate(prompt: ids))
+    }
+
+    static func makeTokenizer(_ name: String, text: String?, out: URL) throws -> any Tokenizer {
+        switch name {
+        case "char":
+            guard let text else { throw UsageError(message: "--tokenizer char needs a text file") }
+            let tokenizer = CharacterTokenizer(trainingText: text)
+            try tokenizer.save(to: out.appendingPathComponent("tokenizer.json"))
+            return tokenizer
+        case "gpt2":
+            return try copyTokenizerFiles(from: ModelLoading.gpt2TokenizerDirectory(), to: out)
+        default:
+            let source = URL(fileURLWithPath: name)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
+                return try copyTokenizerFiles(from: source, to: out)
+            }
+            let tokenizer = try ModelLoading.loadTokenizer(name)
+            let target = out.appendingPathComponent(source.pathExtension == "bin" ? "tokenizer.bin" : "tokenizer.json")
+            try Data(contentsOf: source).write(to: target, options: .atomic)
+            return tokenizer
+        }
+    }
+
+    /// Copies GPT-2's encoder.json + vocab.bpe beside the checkpoint, so it is self-contained.
+    static func copyTokenizerFiles(from directory: URL, to out: URL) throws -> any Tokenizer {
+        for name in ["encoder.json", "vocab.bpe"] {
+            try Data(contentsOf: directory.appendingPathComponent(name)).write(to: out.appendingPathComponent(name), options: .atomic)
+        }
+        return try GPT2Tokenizer(directory: out)
+    }
+
+    static func modelConfiguration(_ options: Arguments, vocabularySize: Int, defaultContext: Int) throws -> GPTConfiguration {
+        let presets: [String: GPTConfiguration] = ["nano": .nano, "mini": .mini, "gpt2-small": .gpt2Small, "gpt2-medium": .gpt2Medium]
+        var configuration: GPTConfiguration
+        if let name = options.string("preset") {
+            guard let preset = presets[name] else {
+                throw UsageError(message: "--preset must be one of \(presets.keys.sorted().joined(separator: ", ")), got '\(name)'")
+            }
+            configuration = preset
+        } else {
+            configuration = GPTConfiguration(vocabularySize: vocabularySize, contextLength: defaultContext, layerCount: 4, headCount: 4,
+                                             embeddingDimensions: 128)
+        }
+        configuration.vocabularySize = vocabularySize
+        configuration.layerCount = try options.integer("layers", default: configuration.layerCount, range: 1...1000)
+        configuration.headCount = try options.integer("heads", default: configuration.headCount, range: 1...1000)
+        configuration.keyValueHeadCount = configuration.headCount
+        let width = try options.integer("width", default: configuration.embeddingDimensions, range: 1...100_000)
+        if width != configuration.embeddingDimensions {
+            configuration.embeddingDimensions = width
+            configuration.hiddenDimensions = 4 * width
+        }
+        configuration.contextLength = try options.integer("context", default: max(configuration.contextLength, try options.integer("seq", default: 64)),
+                                                          range: 1...1_000_000)
+        configuration.dropout = try options.float("dropout", default: 0, range: 0...0.99)
+        try configuration.validate()
+        return configuration
+    }
+
+    static func trainingConfiguration(_ options: Arguments, arithmetic: Bool) throws -> TrainingConfiguration {
+        var settings = TrainingConfiguration(batchSize: try options.integer("batch", default: arithmetic ? 32 : 12, range: 1...100_000),
+                                             sequenceLength: try options.integer("seq", default: arithmetic ? 32 : 64, range: 1...1_000_000),
+                                             steps: try options.integer("steps", default: arithmetic ? 600 : 2000))
+        let lr = try options.float("lr", default: arithmetic ? 3e-3 : 1e-3, range: 0...10)
+        let warmup = try options.integer("warmup", default: arithmetic ? 30 : 100)
+        settings.schedule = .warmupCosine(maximum: lr, minimum: try options.float("min-lr", default: lr / 10, range: 0...10),
+                                          warmupSteps: warmup, decaySteps: settings.steps)
+        settings.weightDecay = try options.float("weight-decay", default: 0.1, range: 0...10)
+        settings.gradientClip = try options.float("clip", default: 1, range: 0...1e6)
+        settings.accumulationSteps = try options.integer("accumulation", default: 1, range: 1...10_000)
+        settings.seed = UInt64(try options.integer("seed", default: 1337))
+        settings.evaluationInterval = try options.integer("eval-interval", default: arithmetic ? 100 : 250)
+        settings.evaluationBatches = try options.integer("eval-batches", default: 20, range: 1...100_000)
+        switch options.string("recompute") ?? "none" {
+        case "none": settings.recompute = .none
+        case "block": settings.recompute = .perBlock
+        case let other: throw UsageError(message: "--recompute must be none or block, got '\(other)'")
+        }
+        return settings
+    }
+}
