@@ -115,3 +115,11 @@ func format(_ value: Double?, digits: Int = 1) -> String {
     guard let value, value.isFinite else { return "-" }
     return String(format: "%.\(digits)f", value)
 }
+
+/// The process's peak resident set (VmHWM in /proc/self/status) in MB, or nil where unavailable.
+func peakResidentMegabytes() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = line.split(separator: " ").compactMap({ Double($0) }).first else { return nil }
+    return kilobytes / 1024
+}

@@ -7,6 +7,8 @@ usage: gpt-bench <command> [options]
 commands:
   matmul [--json] [--no-numpy] [--quick] [--no-gemv] [--shapes MxNxK;...]
                                    SGEMM GFLOP/s in three forms vs numpy
+  train [--preset mini|gpt2-small|nano] [--batch N] [--seq N] [--steps N] [--recompute none|block] [--json] [--no-torch]
+                                   ms per training step, memory, vs PyTorch eager in the same run
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
@@ -21,6 +23,7 @@ do {
     switch command {
     case "matmul": try runMatmulBenchmark(arguments: arguments)
     case "tokenize": try runTokenizeBenchmark(arguments: arguments)
+    case "train": try runTrainBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)
