@@ -18,7 +18,7 @@ extension Kernels {
     public static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         var maxVector = Vector(repeating: -.infinity)
         var i = 0
-        while i &+ 8 <= n { maxVector = pointwiseMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
+        while i &+ 8 <= n { maxVector = vectorMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
         var maximum = maxVector.max()
         while i < n { maximum = Swift.max(maximum, x[i]); i &+= 1 }
         if maximum == -.infinity {

@@ -8,9 +8,16 @@
 
 @inlinable @inline(__always)
 func vectorExp(_ x: Vector) -> Vector {
-    let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.7))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-    var r = clamped - n * 0.693_359_375
+    // Clamp with compare + blend: `clamped(lowerBound:upperBound:)` and `.rounded()` go through
+    // slow generic per-lane paths (measured: over half of a training step went to them).
+    var v = x.replacing(with: 88.7, where: x .> 88.7)
+    v = v.replacing(with: -87.3, where: v .< -87.3)
+    // Adding 1.5·2^23 rounds to the nearest integer (ties to even) and leaves that integer in the
+    // low mantissa bits: n as a float and as an integer in three vector instructions.
+    let magic = Vector(repeating: 12_582_912)
+    let shifted = v * 1.442_695_04 + magic
+    let n = shifted - magic
+    var r = v - n * 0.693_359_375
     r = r - n * -2.121_944_4e-4
     var p = Vector(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_950_7e-3
@@ -19,10 +26,10 @@ func vectorExp(_ x: Vector) -> Vector {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * r * r + r + 1
-    // 2^n: n + 127 in the exponent field. n ∈ [-126, 128]; n = 128 overflows to +inf correctly
-    // only through the multiply below, so split it as 2^(n-1) · 2.
-    let exponent = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n) &+ 126) &<< 23
-    let scale = Vector(bitPattern: SIMD8<UInt32>(truncatingIfNeeded: exponent))
+    // 2^n with n ∈ [-126, 128]: the exponent field n + 126 gives 2^(n-1), times 2 below, so that
+    // n = 128 still has a valid field.
+    let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((integer &+ 126) &<< 23, to: Vector.self)
     let result = p * scale * 2
     return result.replacing(with: 0, where: x .< -87.3)
 }
@@ -33,13 +40,6 @@ func vectorTanh(_ x: Vector) -> Vector {
     1 - 2 / (vectorExp(2 * x) + 1)
 }
 
-extension SIMD8 where Scalar == Float {
-    /// Builds a float vector from raw bits.
-    @inlinable @inline(__always)
-    init(bitPattern bits: SIMD8<UInt32>) {
-        self = unsafeBitCast(bits, to: SIMD8<Float>.self)
-    }
-}
 
 /// Scalar versions with the same formulas, for the tails of rows.
 @inlinable @inline(__always)
@@ -47,3 +47,7 @@ func scalarExp(_ x: Float) -> Float { vectorExp(Vector(repeating: x))[0] }
 
 @inlinable @inline(__always)
 func scalarTanh(_ x: Float) -> Float { vectorTanh(Vector(repeating: x))[0] }
+
+/// Lane-wise maximum as compare + blend (`pointwiseMax` is a slow generic call here).
+@inlinable @inline(__always)
+func vectorMax(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
