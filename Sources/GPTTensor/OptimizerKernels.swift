@@ -25,13 +25,13 @@ public struct AdamWStep: Sendable, Hashable {
 
 extension Kernels {
     /// One AdamW update of `count` parameters:
-    /// `p *= 1 − lr·wd·mask; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+    /// `p *= 1 − lr·wd; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
     ///  p −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)`.
-    /// `decayMask[i]` is 1 where weight decay applies and 0 elsewhere (nil: everywhere).
+    /// Pass a weight decay of 0 for parameters that are not decayed.
     public static func adamW(
         parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
         firstMoment m: UnsafeMutablePointer<Float>, secondMoment v: UnsafeMutablePointer<Float>,
-        decayMask: UnsafePointer<Float>?, count: Int, hyperparameters h: AdamWStep
+        count: Int, hyperparameters h: AdamWStep
     ) {
         let t = Double(h.step)
         let stepSize = Float(Double(h.learningRate) / (1 - Foundation.pow(Double(h.beta1), t)))
@@ -41,7 +41,7 @@ extension Kernels {
         forEachRange(count, grain: elementwiseParallelThreshold / 4) { range in
             for i in range {
                 var value = p[i]
-                value *= 1 - decay * (decayMask?[i] ?? 1)
+                value *= 1 - decay
                 let gradient = g[i]
                 let first = b1 * m[i] + (1 - b1) * gradient
                 let second = b2 * v[i] + (1 - b2) * gradient * gradient

@@ -22,8 +22,9 @@ public final class AdamW {
     public private(set) var stepCount = 0
     /// First and second moments, the parameter layout's shape.
     let firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>
-    /// 1 where weight decay applies, 0 elsewhere.
-    let decayMask: UnsafeMutablePointer<Float>
+    /// Runs of the flat buffer with one decay setting each (no per-element mask: for GPT-2 small
+    /// that would be another 500 MB).
+    let segments: [(range: Range<Int>, decays: Bool)]
     /// The number of floats in each buffer.
     public let count: Int
 
@@ -34,29 +35,39 @@ public final class AdamW {
         count = max(1, layout.count)
         firstMoment = .allocate(capacity: count)
         secondMoment = .allocate(capacity: count)
-        decayMask = .allocate(capacity: count)
         firstMoment.initialize(repeating: 0, count: count)
         secondMoment.initialize(repeating: 0, count: count)
-        decayMask.initialize(repeating: 0, count: count)
-        for entry in layout.entries where entry.role == .matrix || (entry.role == .embedding && decayEmbeddings) {
-            (decayMask + entry.slot.offset).update(repeating: 1, count: entry.slot.count)
+        // Adjacent entries with the same setting merge into one run (padding between entries has
+        // zero gradients and stays zero either way).
+        var runs: [(range: Range<Int>, decays: Bool)] = []
+        for entry in layout.entries {
+            let decays = entry.role == .matrix || (entry.role == .embedding && decayEmbeddings)
+            let range = entry.slot.offset..<(entry.slot.offset + entry.slot.count)
+            if let last = runs.last, last.decays == decays, last.range.upperBound <= range.lowerBound {
+                runs[runs.count - 1].range = last.range.lowerBound..<range.upperBound
+            } else {
+                runs.append((range, decays))
+            }
         }
+        segments = runs
     }
 
     deinit {
         firstMoment.deallocate()
         secondMoment.deallocate()
-        decayMask.deallocate()
     }
 
     /// Applies one update to `parameters` from their gradients.
     public func step(_ parameters: ParameterBuffer, learningRate: Float) {
         precondition(max(1, parameters.layout.count) == count, "AdamW: parameter buffer of another layout")
         stepCount += 1
-        Kernels.adamW(parameters: parameters.values, gradients: parameters.gradients, firstMoment: firstMoment,
-                      secondMoment: secondMoment, decayMask: decayMask, count: count,
-                      hyperparameters: AdamWStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                                 weightDecay: weightDecay, step: stepCount))
+        for segment in segments {
+            let start = segment.range.lowerBound
+            Kernels.adamW(parameters: parameters.values + start, gradients: parameters.gradients + start, firstMoment: firstMoment + start,
+                          secondMoment: secondMoment + start, count: segment.range.count,
+                          hyperparameters: AdamWStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                                     weightDecay: segment.decays ? weightDecay : 0, step: stepCount))
+        }
     }
 
     // MARK: - State
