@@ -11,7 +11,7 @@ public struct AdamWStep: Sendable, Hashable {
     public var beta1: Float, beta2: Float
     /// ε added to the denominator.
     public var epsilon: Float
-    /// Decoupled weight decay (applied as `p *= 1 − lr·wd` where the mask allows).
+    /// Decoupled weight decay, applied as `p *= 1 − lr·wd` (0 for parameters that are not decayed).
     public var weightDecay: Float
     /// The 1-based step number t, for the bias corrections 1 − β^t.
     public var step: Int
