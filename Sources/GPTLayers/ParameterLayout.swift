@@ -2,6 +2,11 @@
 // Gradients, the optimizer's moments and the weight-decay mask use the same layout, so the
 // optimizer is one loop, clipping is one norm and a checkpoint is one write.
 import GPTTensor
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where one parameter lives in the flat buffer.
 public struct ParameterSlot: Sendable, Hashable, Codable {
@@ -83,20 +88,26 @@ public final class ParameterBuffer: @unchecked Sendable {
     public let values: UnsafeMutablePointer<Float>
     /// All gradients, the same layout as `values`.
     public let gradients: UnsafeMutablePointer<Float>
+    /// The `calloc` block holding `gradients`.
+    private let gradientBlock: UnsafeMutableRawPointer
 
     /// Zero-filled values and gradients for `layout`.
+    ///
+    /// The gradients come from `calloc`, which for large blocks maps fresh zero pages without
+    /// writing them: a model that is never trained keeps no resident memory for its gradients.
     public init(layout: ParameterLayout) {
         self.layout = layout
         let n = max(1, layout.count)
         values = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
-        gradients = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
         values.initialize(repeating: 0, count: n)
-        gradients.initialize(repeating: 0, count: n)
+        guard let block = calloc(n * 4 + 64, 1) else { preconditionFailure("ParameterBuffer: cannot allocate \(n) gradients") }
+        gradientBlock = block
+        gradients = (block + (64 - Int(bitPattern: block) % 64) % 64).bindMemory(to: Float.self, capacity: n)
     }
 
     deinit {
         UnsafeMutableRawPointer(values).deallocate()
-        UnsafeMutableRawPointer(gradients).deallocate()
+        free(gradientBlock)
     }
 
     /// Sets every gradient to zero.

@@ -126,9 +126,17 @@ extension Kernels {
         newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int,
         out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>
     ) {
+        if newTokens >= cachedAttentionBlockThreshold {
+            // A prompt: whole-matrix products per head (see CachedAttentionKernels.swift).
+            cachedAttentionBlocked(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens,
+                                   pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS,
+                                   out: out, outStride: outStride)
+            return
+        }
         let group = heads / keyValueHeads, total = pastLength &+ newTokens
         let scale = 1 / Float(HS).squareRoot()
-        let tasks = Swift.max(1, Swift.min(Parallel.threadCount, heads, (heads &* newTokens &* total &* HS) / 400_000))
+        // Decoding streams the whole cache from memory: split heads across threads early.
+        let tasks = Swift.max(1, Swift.min(Parallel.threadCount, heads, (heads &* newTokens &* total &* HS) / 50_000))
         Parallel.forEachTask(tasks) { task in
             for h in evenSplit(heads, parts: tasks, index: task) {
                 let g = h / group

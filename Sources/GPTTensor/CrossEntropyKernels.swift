@@ -90,7 +90,7 @@ extension Kernels {
     static func rowLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (maximum: Float, logSum: Float) {
         var maxVector = Vector(repeating: -.infinity)
         var i = 0
-        while i &+ 8 <= n { maxVector = pointwiseMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
+        while i &+ 8 <= n { maxVector = vectorMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
         var maximum = maxVector.max()
         while i < n { maximum = Swift.max(maximum, x[i]); i &+= 1 }
         if !maximum.isFinite { return (maximum, 0) }

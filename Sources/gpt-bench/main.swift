@@ -9,6 +9,8 @@ commands:
                                    SGEMM GFLOP/s in three forms vs numpy
   train [--preset mini|gpt2-small|nano] [--batch N] [--seq N] [--steps N] [--recompute none|block] [--json] [--no-torch]
                                    ms per training step, memory, vs PyTorch eager in the same run
+  generate [--preset gpt2-small] [--prompt N] [--tokens N] [--json]
+                                   prefill and decode tokens/s, memory bandwidth, peak RSS
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
@@ -24,6 +26,7 @@ do {
     case "matmul": try runMatmulBenchmark(arguments: arguments)
     case "tokenize": try runTokenizeBenchmark(arguments: arguments)
     case "train": try runTrainBenchmark(arguments: arguments)
+    case "generate": try runGenerateBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

@@ -6,17 +6,24 @@ import XCTest
 
 /// Decoding through the KV cache gives the logits of the full forward pass.
 final class CachedDecodingTests: XCTestCase {
-    func checkCachedEqualsFull(_ model: GPT, prefill: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Feeds the sequence in chunks of `chunks` (then one token at a time) and compares every
+    /// position's logits with the full forward pass. Chunks of 8 or more take the blocked
+    /// attention path, smaller ones the row-by-row path.
+    func checkCachedEqualsFull(_ model: GPT, chunks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
         let c = model.configuration, time = c.contextLength
         let tokens = randomTokens(time, vocabulary: c.vocabularySize, seed: 3)
         let full = try model.forward(tokens: tokens, batch: 1, time: time).scalars
         let cache = model.makeCache()
-        var cached = try model.forward(tokens: Array(tokens[0..<prefill]), cache: cache, allLogits: true).scalars
-        for t in prefill..<time {
+        var cached: [Float] = [], position = 0
+        for chunk in chunks {
+            cached += try model.forward(tokens: Array(tokens[position..<(position + chunk)]), cache: cache, allLogits: true).scalars
+            position += chunk
+        }
+        for t in position..<time {
             cached += try model.forward(tokens: [tokens[t]], cache: cache).scalars
         }
         XCTAssertEqual(cache.length, time, file: file, line: line)
-        XCTAssertLessThanOrEqual(maximumDifference(full, cached), 1e-5, "prefill \(prefill)", file: file, line: line)
+        XCTAssertLessThanOrEqual(maximumDifference(full, cached), 1e-5, "chunks \(chunks)", file: file, line: line)
         // Only the last row by default: equal to the last row of the full pass.
         cache.reset()
         let last = try model.forward(tokens: tokens, cache: cache).scalars
@@ -30,21 +37,22 @@ final class CachedDecodingTests: XCTestCase {
 
     func testTinyGPT2() throws {
         let model = try GPT(directory: fixturesDirectory.appendingPathComponent("tiny-gpt2"))
-        try checkCachedEqualsFull(model, prefill: 1)
-        try checkCachedEqualsFull(model, prefill: 7)
+        try checkCachedEqualsFull(model, chunks: [1])
+        try checkCachedEqualsFull(model, chunks: [7])
+        try checkCachedEqualsFull(model, chunks: [12, 9])
     }
 
     func testLlamaStyleGroupedQueryRoPE() throws {
         let model = try randomModel(llamaNano, seed: 11)
-        try checkCachedEqualsFull(model, prefill: 1)
-        try checkCachedEqualsFull(model, prefill: 5)
+        try checkCachedEqualsFull(model, chunks: [1])
+        try checkCachedEqualsFull(model, chunks: [5, 3, 10])
     }
 
     func testSinusoidalMultiQuery() throws {
         var configuration = GPTConfiguration.nano
         configuration.positionalEncoding = .sinusoidal
         configuration.keyValueHeadCount = 1
-        try checkCachedEqualsFull(try randomModel(configuration, seed: 12), prefill: 3)
+        try checkCachedEqualsFull(try randomModel(configuration, seed: 12), chunks: [3, 16])
     }
 
     func testTruncateRollsBack() throws {
