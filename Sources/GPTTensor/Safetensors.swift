@@ -158,12 +158,25 @@ public struct SafetensorsFile: Sendable {
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }
-        var file = Data(capacity: 8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(json)
-        for name in names {
-            tensors[name]!.withUnsafeBufferPointer { buffer in
-                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+        // One allocation, filled with bulk copies (appending float by float took seconds for
+        // GPT-2 small).
+        var file = Data(count: 8 + json.count + offset)
+        file.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            raw.storeBytes(of: UInt64(json.count).littleEndian, toByteOffset: 0, as: UInt64.self)
+            json.withUnsafeBytes { raw.baseAddress!.advanced(by: 8).copyMemory(from: $0.baseAddress!, byteCount: json.count) }
+            var position = 8 + json.count
+            for name in names {
+                tensors[name]!.withUnsafeBufferPointer { buffer in
+                    let target = raw.baseAddress!.advanced(by: position)
+                    #if _endian(little)
+                    target.copyMemory(from: UnsafeRawPointer(buffer.baseAddress!), byteCount: buffer.count * 4)
+                    #else
+                    for (i, value) in buffer.enumerated() {
+                        target.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                    }
+                    #endif
+                    position += buffer.count * 4
+                }
             }
         }
         do { try file.write(to: url, options: .atomic) } catch {

@@ -8,8 +8,9 @@ enum TrainCommand {
     static let usage = """
     usage: gpt train [--data FILE] [options]
       --data FILE               training text (or an llm.c .bin token shard); without it, GPTKit
-                                trains on addition problems it generates (a2+b2=c2) and reports
-                                its held-out accuracy
+                                trains on addition problems it generates (e.g. 47+85=132) and
+                                reports its accuracy on 200 held-out problems
+      --digits N                operand digits of the built-in task (default 2)
       --tokenizer T             char (default), gpt2, or a path (GPT-2 directory, tokenizer.json, tok*.bin)
       --preset P                nano, mini, gpt2-small, gpt2-medium (default: a small model, see below)
       --layers N --heads N --width N --context N   explicit sizes (override the preset)
@@ -31,7 +32,7 @@ enum TrainCommand {
 
     static let optionNames: Set<String> = ["data", "tokenizer", "preset", "layers", "heads", "width", "context", "dropout", "batch", "seq",
                                            "steps", "lr", "min-lr", "warmup", "weight-decay", "clip", "accumulation", "recompute",
-                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens"]
+                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits"]
 
     static func run(_ arguments: [String]) throws {
         let options = try Arguments(arguments, options: optionNames, switches: [])
@@ -56,7 +57,8 @@ enum TrainCommand {
                 tokens = try TokenDataset(tokens: tokenizer.encode(text))
             }
         } else {
-            let arithmetic = ArithmeticTask(maximumOperand: 99, heldOutCount: 200, seed: 7)
+            let digits = try options.integer("digits", default: 2, range: 1...6)
+            let arithmetic = ArithmeticTask(maximumOperand: Int(pow(10, Double(digits))) - 1, heldOutCount: 200, seed: 7)
             task = arithmetic
             let text = arithmetic.trainingText(lines: 50_000)
             tokenizer = try makeTokenizer("char", text: ArithmeticTask.alphabet, out: out)
