@@ -36,6 +36,8 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let qkv: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>
         /// The batch and time sizes.
         public let batch: Int, time: Int
+        /// The attention dropout of the pass, if any.
+        let dropout: Dropout?
     }
 
     /// Registers `name.c_attn` and `name.c_proj`.
@@ -65,8 +67,11 @@ public struct CausalSelfAttention: Sendable, Hashable {
         AttentionShape(batch: batch, time: time, heads: heads, keyValueHeads: keyValueHeads, headSize: headSize)
     }
 
-    /// Attention over `batch` sequences of `time` positions (starting at position 0).
-    public func forward(_ x: UnsafePointer<Float>, batch: Int, time: Int, parameters: ParameterBuffer, arena: Arena) -> Saved {
+    /// Attention over `batch` sequences of `time` positions (starting at position 0). With
+    /// `dropout`, the attention probabilities are dropped (training only).
+    public func forward(
+        _ x: UnsafePointer<Float>, batch: Int, time: Int, parameters: ParameterBuffer, arena: Arena, dropout: Dropout? = nil
+    ) -> Saved {
         let rows = batch * time, shape = shape(batch: batch, time: time)
         let qkvValues = arena.allocate(rows * shape.qkvWidth)
         qkv.forward(x, rows: rows, parameters: parameters, into: qkvValues)
@@ -76,10 +81,11 @@ public struct CausalSelfAttention: Sendable, Hashable {
         }
         let probabilities = arena.allocate(shape.probabilitiesCount)
         let attended = arena.allocate(rows * shape.outputWidth)
-        Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities)
+        Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities, dropout: dropout)
         let output = arena.allocate(rows * dimensions)
         projection.forward(attended, rows: rows, parameters: parameters, into: output)
-        return Saved(input: x, output: output, qkv: qkvValues, probabilities: probabilities, attended: attended, batch: batch, time: time)
+        return Saved(input: x, output: output, qkv: qkvValues, probabilities: probabilities, attended: attended, batch: batch, time: time,
+                     dropout: dropout)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
@@ -93,7 +99,8 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let dAttended = arena.allocate(rows * shape.outputWidth)
         projection.backward(outputGradient: dy, input: saved.attended, rows: rows, parameters: parameters, inputGradient: dAttended)
         let dqkv = arena.allocate(rows * shape.qkvWidth)
-        Kernels.causalAttentionBackward(dOut: dAttended, qkv: saved.qkv, probabilities: saved.probabilities, shape: shape, dqkv: dqkv)
+        Kernels.causalAttentionBackward(dOut: dAttended, qkv: saved.qkv, probabilities: saved.probabilities, shape: shape, dqkv: dqkv,
+                                        dropout: saved.dropout)
         if let rotary {
             rotary.apply(dqkv, batch: saved.batch, time: saved.time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth,
                          positionOffset: 0, inverse: true)

@@ -21,6 +21,7 @@ public struct TransformerBlock: Sendable, Hashable {
         let norm1: Normalization.Saved, attention: CausalSelfAttention.Saved
         let residual: UnsafeMutablePointer<Float>
         let norm2: Normalization.Saved, feedForward: FeedForward.Saved
+        let dropout: Dropout?
     }
 
     /// Builds a block from its parts.
@@ -45,18 +46,24 @@ public struct TransformerBlock: Sendable, Hashable {
                                        name: "\(name).mlp", layout: &layout)
     }
 
-    /// The block over `batch × time` rows of `x`.
-    public func forward(_ x: UnsafePointer<Float>, batch: Int, time: Int, parameters: ParameterBuffer, arena: Arena) -> Saved {
+    /// The block over `batch × time` rows of `x`. With `dropout` (training only), as GPT-2 and
+    /// nanoGPT: on the attention probabilities (site 0) and on the attention and feed-forward
+    /// outputs before each residual addition (sites 1 and 2).
+    public func forward(
+        _ x: UnsafePointer<Float>, batch: Int, time: Int, parameters: ParameterBuffer, arena: Arena, dropout: Dropout? = nil
+    ) -> Saved {
         let rows = batch * time, count = rows * attention.dimensions
         let n1 = norm1.forward(x, rows: rows, parameters: parameters, arena: arena)
-        let a = attention.forward(n1.output, batch: batch, time: time, parameters: parameters, arena: arena)
+        let a = attention.forward(n1.output, batch: batch, time: time, parameters: parameters, arena: arena, dropout: dropout?.site(0))
+        if let dropout { Kernels.dropout(a.output, into: a.output, count: count, dropout.site(1)) }
         let residual = arena.allocate(count)
         Kernels.add(x, a.output, into: residual, count: count)
         let n2 = norm2.forward(residual, rows: rows, parameters: parameters, arena: arena)
         let f = feedForward.forward(n2.output, rows: rows, parameters: parameters, arena: arena)
+        if let dropout { Kernels.dropout(f.output, into: f.output, count: count, dropout.site(2)) }
         let output = arena.allocate(count)
         Kernels.add(residual, f.output, into: output, count: count)
-        return Saved(input: x, output: output, norm1: n1, attention: a, residual: residual, norm2: n2, feedForward: f)
+        return Saved(input: x, output: output, norm1: n1, attention: a, residual: residual, norm2: n2, feedForward: f, dropout: dropout)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
@@ -70,10 +77,23 @@ public struct TransformerBlock: Sendable, Hashable {
         // dh = dy + norm2ᵀ(ffnᵀ(dy))
         let dResidual = arena.allocate(count), dNorm = arena.allocate(count)
         dResidual.update(from: dy, count: count)
-        feedForward.backward(outputGradient: dy, saved: saved.feedForward, parameters: parameters, arena: arena, inputGradient: dNorm)
+        var dBranch = dy
+        if let dropout = saved.dropout {
+            // The dropped branch's gradient: the same mask applied to the output gradient.
+            let dropped = arena.allocate(count)
+            Kernels.dropout(dy, into: dropped, count: count, dropout.site(2))
+            dBranch = UnsafePointer(dropped)
+        }
+        feedForward.backward(outputGradient: dBranch, saved: saved.feedForward, parameters: parameters, arena: arena, inputGradient: dNorm)
         norm2.backward(outputGradient: dNorm, saved: saved.norm2, parameters: parameters, inputGradient: dResidual, accumulateInput: true)
         // dx = dh + norm1ᵀ(attnᵀ(dh))
-        attention.backward(outputGradient: dResidual, saved: saved.attention, parameters: parameters, arena: arena, inputGradient: dNorm)
+        var dAttention = UnsafePointer(dResidual)
+        if let dropout = saved.dropout {
+            let dropped = arena.allocate(count)
+            Kernels.dropout(dResidual, into: dropped, count: count, dropout.site(1))
+            dAttention = UnsafePointer(dropped)
+        }
+        attention.backward(outputGradient: dAttention, saved: saved.attention, parameters: parameters, arena: arena, inputGradient: dNorm)
         if accumulateInput {
             Kernels.add(dx, dResidual, into: dx, count: count)
         } else {

@@ -50,6 +50,8 @@ public final class GPTWorkspace {
         var count: Float = 0
         var hasTargets: Bool, hasWeights: Bool
         var backwardDone = false
+        /// The pass's dropout (training only): site 0 the embeddings, site l + 1 block l.
+        var dropout: Dropout?
     }
 
     /// A workspace for `model`.
@@ -67,10 +69,16 @@ public final class GPTWorkspace {
     /// (already shifted: target t is the token after input t; -100 = not counted) and an optional
     /// `lossMask [B, T]` (false = not counted), returns the mean cross-entropy over the counted
     /// positions (0 when none is counted); without targets returns nil.
+    ///
+    /// `dropoutSeed` turns on the configuration's dropout (training mode): embeddings, attention
+    /// probabilities and residual branches, with masks drawn from the seed (same seed, same
+    /// masks). Without it (evaluation, generation) there is no dropout.
     /// - Throws: `ModelError.invalidInput` for inconsistent sizes, `.tokenOutOfRange` for an id
     ///   (or target) outside the vocabulary, `.contextOverflow` when `time` exceeds the context.
     @discardableResult
-    public func forward(tokens: [Int], targets: [Int]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int) throws -> Float? {
+    public func forward(
+        tokens: [Int], targets: [Int]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil
+    ) throws -> Float? {
         pass = nil
         let c = model.configuration, a = model.architecture, p = model.parameters
         guard batch > 0, time > 0, tokens.count == batch * time else {
@@ -86,16 +94,19 @@ public final class GPTWorkspace {
         var inputs = [arena.allocate(count)]
         if recompute == .perBlock { for _ in a.blocks { inputs.append(arena.allocate(count)) } }
         try ids.withUnsafeBufferPointer { try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: inputs[0]) }
+        let dropout = dropoutSeed.flatMap { c.dropout > 0 ? Dropout(rate: c.dropout, seed: $0) : nil }
+        if let dropout { Kernels.dropout(inputs[0], into: inputs[0], count: count, dropout.site(0)) }
         var saved: [TransformerBlock.Saved] = []
         for (index, block) in a.blocks.enumerated() {
+            let blockDropout = dropout?.site(UInt64(index + 1))
             switch recompute {
             case .none:
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena)
+                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
                 saved.append(record)
                 inputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena)
+                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
                 inputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
@@ -104,7 +115,7 @@ public final class GPTWorkspace {
         let logits = arena.allocate(rows * c.vocabularySize)
         model.projectToVocabulary(finalNorm.output, rows: rows, into: logits)
         var state = Pass(batch: batch, time: time, blockInputs: inputs, saved: saved, finalNorm: finalNorm, logits: logits,
-                         hasTargets: targets != nil, hasWeights: lossMask != nil)
+                         hasTargets: targets != nil, hasWeights: lossMask != nil, dropout: dropout)
         defer { pass = state }
         guard targets != nil else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
@@ -162,13 +173,15 @@ public final class GPTWorkspace {
                 block.backward(outputGradient: dy, saved: state.saved[index], parameters: p, arena: arena, inputGradient: dx)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(state.blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena)
+                let record = block.forward(state.blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena,
+                                           dropout: state.dropout?.site(UInt64(index + 1)))
                 block.backward(outputGradient: dy, saved: record, parameters: p, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
             }
             swap(&dx, &dy)
         }
-        // dy is now the gradient of the embeddings' sum.
+        // dy is now the gradient of the (dropped) embeddings' sum.
+        if let dropout = state.dropout { Kernels.dropout(dy, into: dy, count: count, dropout.site(0)) }
         ids.withUnsafeBufferPointer { a.tokenEmbedding.backward(outputGradient: dy, ids: $0.baseAddress!, rows: rows, parameters: p) }
         a.positionEmbedding?.backward(outputGradient: dy, batch: state.batch, time: state.time, parameters: p)
     }

@@ -40,15 +40,19 @@ public struct AttentionShape: Sendable, Hashable {
 
 extension Kernels {
     /// Forward: writes `out` and the probabilities `probabilities` (see the file's legend).
+    /// With `dropout`, the probabilities are dropped (attention dropout, as GPT-2 and nanoGPT)
+    /// before multiplying V; `probabilities` keeps them undropped, and the mask of (b, h) is
+    /// element `(b·NH + h)·T·T + t·T + s` of the dropout's site.
     public static func causalAttentionForward(
         qkv: UnsafePointer<Float>, shape: AttentionShape,
-        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>
+        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
     ) {
         let (T, HS, NH) = (shape.time, shape.headSize, shape.heads)
         let W = shape.qkvWidth, group = NH / shape.keyValueHeads
         let scale = 1 / Float(HS).squareRoot()
         let items = shape.batch &* NH
         let tasks = Swift.max(1, Swift.min(Parallel.threadCount, items, (items &* T &* T &* HS) / 500_000))
+        ScratchPool.shared.withBuffers(count: dropout == nil ? 0 : tasks, capacity: T &* T) { scratch in
         Parallel.forEachTask(tasks) { task in
             for item in evenSplit(items, parts: tasks, index: task) {
                 let b = item / NH, h = item % NH, g = h / group
@@ -63,25 +67,44 @@ extension Kernels {
                     let after: Int = t &+ 1
                     (row + after).update(repeating: 0, count: T &- after)
                 }
-                sgemm(m: T, n: HS, k: T, a: p, lda: T, b: v, ldb: W,
+                var weights = UnsafePointer(p)
+                if let dropout {
+                    let dropped = scratch[task]
+                    for t in 0..<T {
+                        dropoutRow(p + t &* T, dropped + t &* T, t &+ 1, dropout, offset: item &* T &* T &+ t &* T)
+                        let after: Int = t &+ 1
+                        (dropped + t &* T + after).update(repeating: 0, count: T &- after)
+                    }
+                    weights = UnsafePointer(dropped)
+                }
+                sgemm(m: T, n: HS, k: T, a: weights, lda: T, b: v, ldb: W,
                       c: out + (b &* T &* NH &* HS &+ h &* HS), ldc: NH &* HS, threads: 1)
             }
         }
+        }
     }
 
-    /// Backward: given `dOut` [B, T, NH·HS], writes `dqkv` [B, T, W] (every element).
+    /// Dropout of the first `count` probabilities of a row; the rest of the row is zero.
+    @inlinable
+    static func dropoutRow(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int, _ dropout: Dropout, offset: Int) {
+        let scale = 1 / (1 - dropout.rate)
+        for s in 0..<count { out[s] = dropout.keeps(offset &+ s) ? p[s] * scale : 0 }
+    }
+
+    /// Backward: given `dOut` [B, T, NH·HS], writes `dqkv` [B, T, W] (every element). `dropout`
+    /// must be the forward pass's.
     public static func causalAttentionBackward(
         dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
-        shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>
+        shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
     ) {
         let (T, HS, NH, KVH) = (shape.time, shape.headSize, shape.heads, shape.keyValueHeads)
         let W = shape.qkvWidth, group = NH / KVH, outWidth = NH &* HS
         let scale = 1 / Float(HS).squareRoot()
         let items = shape.batch &* KVH
         let tasks = Swift.max(1, Swift.min(Parallel.threadCount, items, (items &* group &* T &* T &* HS) / 200_000))
-        ScratchPool.shared.withBuffers(count: tasks, capacity: T &* T) { scratch in
+        ScratchPool.shared.withBuffers(count: tasks, capacity: (dropout == nil ? 1 : 2) &* T &* T) { scratch in
             Parallel.forEachTask(tasks) { task in
-                let dScores = scratch[task]
+                let dScores = scratch[task], dropped = scratch[task] + T &* T
                 for item in evenSplit(items, parts: tasks, index: task) {
                     let b = item / KVH, g = item % KVH
                     let base = qkv + b &* T &* W, dBase = dqkv + b &* T &* W
@@ -98,6 +121,19 @@ extension Kernels {
                         // dP = dOut · Vᵀ, then through the softmax and the scale.
                         sgemm(m: T, n: T, k: HS, a: dout, lda: outWidth, b: v, ldb: W, transposeB: true,
                               c: dScores, ldc: T, threads: 1)
+                        // With dropout: the forward multiplied V by the dropped probabilities,
+                        // so dP = mask ⊙ dP′ and dV uses the dropped probabilities.
+                        var weights = p
+                        if let dropout {
+                            let offset = (b &* NH &+ h) &* T &* T
+                            for t in 0..<T {
+                                dropoutRow(p + t &* T, dropped + t &* T, t &+ 1, dropout, offset: offset &+ t &* T)
+                                let after: Int = t &+ 1
+                                (dropped + t &* T + after).update(repeating: 0, count: T &- after)
+                                dropoutRow(dScores + t &* T, dScores + t &* T, t &+ 1, dropout, offset: offset &+ t &* T)
+                            }
+                            weights = UnsafePointer(dropped)
+                        }
                         for t in 0..<T {
                             let row = dScores + t &* T
                             softmaxBackwardRow(p + t &* T, row, row, t &+ 1, accumulate: false)
@@ -108,7 +144,7 @@ extension Kernels {
                         sgemm(m: T, n: HS, k: T, a: dScores, lda: T, b: k, ldb: W, c: dq, ldc: W, threads: 1)
                         sgemm(m: T, n: HS, k: T, a: dScores, lda: T, transposeA: true, b: q, ldb: W,
                               c: dk, ldc: W, accumulate: true, threads: 1)
-                        sgemm(m: T, n: HS, k: T, a: p, lda: T, transposeA: true, b: dout, ldb: outWidth,
+                        sgemm(m: T, n: HS, k: T, a: weights, lda: T, transposeA: true, b: dout, ldb: outWidth,
                               c: dv, ldc: W, accumulate: true, threads: 1)
                     }
                 }

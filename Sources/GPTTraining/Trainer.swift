@@ -84,9 +84,11 @@ public final class Trainer {
         let learningRate = configuration.schedule(step)
         model.parameters.zeroGradients()
         var total: Float = 0
-        for batch in batches {
+        for (index, batch) in batches.enumerated() {
+            // Dropout masks from (seed, step, micro-batch): a resumed run draws the same ones.
+            let dropoutSeed = configuration.seed ^ (UInt64(step) << 16) ^ UInt64(index) ^ 0xD5_0D5E_ED00_0000
             let loss = try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
-                                             batch: batch.batchSize, time: batch.sequenceLength) ?? 0
+                                             batch: batch.batchSize, time: batch.sequenceLength, dropoutSeed: dropoutSeed) ?? 0
             guard loss.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the loss") }
             total += loss
             try workspace.backward(lossScale: 1 / Float(batches.count))

@@ -54,7 +54,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(compared, 10)
     }
 
-    func makeTrainer(steps: Int = 20, recompute: RecomputePolicy = .none) throws -> Trainer {
+    func makeTrainer(steps: Int = 20, recompute: RecomputePolicy = .none, dropout: Float = 0) throws -> Trainer {
         var settings = TrainingConfiguration(batchSize: 4, sequenceLength: 16, steps: steps)
         settings.schedule = .warmupCosine(maximum: 3e-3, minimum: 3e-4, warmupSteps: 4, decaySteps: steps)
         settings.evaluationInterval = 5
@@ -62,7 +62,9 @@ final class TrainerTests: XCTestCase {
         settings.accumulationSteps = 2
         settings.recompute = recompute
         let (train, validation) = Self.data()
-        return try Trainer(model: GPT(configuration: .nano, seed: 3), configuration: settings, training: train, validation: validation)
+        var configuration = GPTConfiguration.nano
+        configuration.dropout = dropout
+        return try Trainer(model: GPT(configuration: configuration, seed: 3), configuration: settings, training: train, validation: validation)
     }
 
     static func data() -> (TokenDataset, TokenDataset) {
@@ -75,10 +77,18 @@ final class TrainerTests: XCTestCase {
     }
 
     func testResumedRunIsBitIdenticalToAnUninterruptedOne() throws {
-        let straight = try makeTrainer()
+        try checkResume(dropout: 0)
+    }
+
+    func testResumedRunWithDropoutIsBitIdentical() throws {
+        try checkResume(dropout: 0.2)
+    }
+
+    func checkResume(dropout: Float) throws {
+        let straight = try makeTrainer(dropout: dropout)
         try straight.run()
 
-        let first = try makeTrainer()
+        let first = try makeTrainer(dropout: dropout)
         try first.run(until: 10)
         let checkpoint = directory.appendingPathComponent("checkpoint")
         try first.saveCheckpoint(to: checkpoint)
@@ -95,10 +105,21 @@ final class TrainerTests: XCTestCase {
     }
 
     func testRecomputationGivesIdenticalTraining() throws {
-        let plain = try makeTrainer(steps: 3), recomputed = try makeTrainer(steps: 3, recompute: .perBlock)
-        try plain.run(); try recomputed.run()
-        XCTAssertEqual(parameters(plain), parameters(recomputed))
-        XCTAssertLessThan(recomputed.activationBytes, plain.activationBytes)
+        for dropout: Float in [0, 0.1] {
+            let plain = try makeTrainer(steps: 3, dropout: dropout), recomputed = try makeTrainer(steps: 3, recompute: .perBlock, dropout: dropout)
+            try plain.run(); try recomputed.run()
+            XCTAssertEqual(parameters(plain), parameters(recomputed))
+            XCTAssertLessThan(recomputed.activationBytes, plain.activationBytes)
+        }
+    }
+
+    func testDropoutIsOnInTrainingAndOffInEvaluation() throws {
+        let withDropout = try makeTrainer(steps: 2, dropout: 0.3), without = try makeTrainer(steps: 2, dropout: 0)
+        // Same weights: evaluation ignores dropout, so the losses agree exactly...
+        XCTAssertEqual(try withDropout.evaluate(), try without.evaluate())
+        XCTAssertEqual(try withDropout.evaluate(), try withDropout.evaluate())
+        // ...while a training step's loss differs.
+        XCTAssertNotEqual(try withDropout.trainStep().loss, try without.trainStep().loss)
     }
 
     func testMaskedTargetsContributeNothing() throws {
