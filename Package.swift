@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers"]),
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor"]),
+        .testTarget(name: "gptTests", dependencies: ["gpt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -47,13 +47,14 @@ enum TrainCommand {
         if let dataPath = options.string("data") {
             task = nil
             let url = URL(fileURLWithPath: dataPath)
+        let saveTokenizer: (URL) throws -> Void
             guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
             if url.pathExtension == "bin" {
                 tokens = try TokenDataset(shard: url)
-                tokenizer = try makeTokenizer(options.string("tokenizer") ?? "gpt2", text: nil, out: out)
+                (tokenizer, saveTokenizer) = try makeTokenizer(options.string("tokenizer") ?? "gpt2", text: nil)
             } else {
                 let text = try String(contentsOf: url, encoding: .utf8)
-                tokenizer = try makeTokenizer(options.string("tokenizer") ?? "char", text: text, out: out)
+                (tokenizer, saveTokenizer) = try makeTokenizer(options.string("tokenizer") ?? "char", text: text)
                 tokens = try TokenDataset(tokens: tokenizer.encode(text))
             }
         } else {
@@ -61,7 +62,7 @@ enum TrainCommand {
             let arithmetic = ArithmeticTask(maximumOperand: Int(pow(10, Double(digits))) - 1, heldOutCount: 200, seed: 7)
             task = arithmetic
             let text = arithmetic.trainingText(lines: 50_000)
-            tokenizer = try makeTokenizer("char", text: ArithmeticTask.alphabet, out: out)
+            (tokenizer, saveTokenizer) = try makeTokenizer("char", text: ArithmeticTask.alphabet)
             tokens = try TokenDataset(tokens: tokenizer.encode(text))
         }
         let (train, validation) = tokens.split(validationFraction: 0.1)
@@ -69,7 +70,15 @@ enum TrainCommand {
         // Model and trainer.
         let trainer: Trainer
         if let resume = options.string("resume") {
-            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: train, validation: validation)
+            let checkpoint = URL(fileURLWithPath: resume)
+            if let steps = try options.optionalInteger("steps") {
+                // The checkpoint's trainer.json fixes the run's total: resume from a copy that has the new one.
+                let scratch = try checkpointCopy(checkpoint, steps: steps)
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                trainer = try Trainer(resumingFrom: scratch, training: train, validation: validation)
+            } else {
+                trainer = try Trainer(resumingFrom: checkpoint, training: train, validation: validation)
+            }
         } else {
             let configuration = try modelConfiguration(options, vocabularySize: tokenizer.vocabularySize, defaultContext: task == nil ? 64 : 32)
             let model = try GPT(configuration: configuration, seed: UInt64(try options.integer("seed", default: 1337)))
@@ -98,6 +107,8 @@ enum TrainCommand {
         curve.train = trainer.trainingLosses
         curve.validation = trainer.validationLosses
         try curve.write(to: out.appendingPathComponent("loss.svg"))
+        // After the checkpoint, which replaces the whole directory.
+        try saveTokenizer(out)
         var samples = ""
         for seed in 0..<3 {
             let prompt = task.map { $0.heldOut[seed].prompt } ?? "\n"
@@ -133,34 +144,61 @@ enum TrainCommand {
         return try tokenizer.decode(session.generate(prompt: ids))
     }
 
-    static func makeTokenizer(_ name: String, text: String?, out: URL) throws -> any Tokenizer {
+    /// A temporary checkpoint directory that links to `checkpoint`'s files but whose trainer.json
+    /// runs to `steps` (the learning-rate schedule is unchanged: past its end, its final rate).
+    static func checkpointCopy(_ checkpoint: URL, steps: Int) throws -> URL {
+        let manager = FileManager.default
+        let stateURL = checkpoint.appendingPathComponent("trainer.json")
+        guard var state = try? JSONSerialization.jsonObject(with: Data(contentsOf: stateURL)) as? [String: Any],
+              let settings = state["configuration"] else {
+            throw TrainingError.invalidCheckpoint("\(stateURL.path): missing or not a training state")
+        }
+        var configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: settings))
+        configuration.steps = steps
+        state["configuration"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))
+        let scratch = manager.temporaryDirectory.appendingPathComponent("gpt-resume-\(UUID().uuidString)")
+        try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
+        do {
+            for name in try manager.contentsOfDirectory(atPath: checkpoint.path) where name != "trainer.json" {
+                try manager.createSymbolicLink(at: scratch.appendingPathComponent(name),
+                                               withDestinationURL: checkpoint.appendingPathComponent(name).absoluteURL)
+            }
+            try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys]).write(to: scratch.appendingPathComponent("trainer.json"))
+        } catch {
+            try? manager.removeItem(at: scratch)
+            throw error
+        }
+        return scratch
+    }
+
+    /// The tokenizer `name` names, and a function that writes its files into a checkpoint
+    /// directory (called after the checkpoint is saved: saving replaces the directory).
+    static func makeTokenizer(_ name: String, text: String?) throws -> (any Tokenizer, (URL) throws -> Void) {
         switch name {
         case "char":
             guard let text else { throw UsageError(message: "--tokenizer char needs a text file") }
             let tokenizer = CharacterTokenizer(trainingText: text)
-            try tokenizer.save(to: out.appendingPathComponent("tokenizer.json"))
-            return tokenizer
+            return (tokenizer, { try tokenizer.save(to: $0.appendingPathComponent("tokenizer.json")) })
         case "gpt2":
-            return try copyTokenizerFiles(from: ModelLoading.gpt2TokenizerDirectory(), to: out)
+            let directory = try ModelLoading.gpt2TokenizerDirectory()
+            return (try GPT2Tokenizer(directory: directory), { try copyTokenizerFiles(from: directory, to: $0) })
         default:
             let source = URL(fileURLWithPath: name)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
-                return try copyTokenizerFiles(from: source, to: out)
+                return (try GPT2Tokenizer(directory: source), { try copyTokenizerFiles(from: source, to: $0) })
             }
             let tokenizer = try ModelLoading.loadTokenizer(name)
-            let target = out.appendingPathComponent(source.pathExtension == "bin" ? "tokenizer.bin" : "tokenizer.json")
-            try Data(contentsOf: source).write(to: target, options: .atomic)
-            return tokenizer
+            let targetName = source.pathExtension == "bin" ? "tokenizer.bin" : "tokenizer.json"
+            return (tokenizer, { try Data(contentsOf: source).write(to: $0.appendingPathComponent(targetName), options: .atomic) })
         }
     }
 
     /// Copies GPT-2's encoder.json + vocab.bpe beside the checkpoint, so it is self-contained.
-    static func copyTokenizerFiles(from directory: URL, to out: URL) throws -> any Tokenizer {
+    static func copyTokenizerFiles(from directory: URL, to out: URL) throws {
         for name in ["encoder.json", "vocab.bpe"] {
             try Data(contentsOf: directory.appendingPathComponent(name)).write(to: out.appendingPathComponent(name), options: .atomic)
         }
-        return try GPT2Tokenizer(directory: out)
     }
 
     static func modelConfiguration(_ options: Arguments, vocabularySize: Int, defaultContext: Int) throws -> GPTConfiguration {
