@@ -18,8 +18,8 @@ public enum RecomputePolicy: String, Sendable, Hashable, Codable {
 /// not, to accumulate).
 ///
 /// Activations come from an arena that grows during the first step and is then reused, so
-/// later steps of the same (or smaller) shape allocate nothing. Block inputs are kept in
-/// `blockInputs` separately from the rest, so `.perBlock` recomputation can free the others.
+/// later steps of the same (or smaller) shape allocate nothing. Each block's input is its own
+/// allocation, made before the block's internals, so `.perBlock` recomputation can free those.
 /// A workspace belongs to one task at a time.
 ///
 /// ```swift
@@ -36,14 +36,14 @@ public final class GPTWorkspace {
     let arena = Arena()
     private var ids: [Int32] = [], targets: [Int32] = []
     private var weights: [Float] = []
+    /// Block l's input `[B·T, C]` (entry L is the final norm's input), and each block's saved
+    /// record (`.none` only); pointers into the arena, valid until the next forward pass.
+    private var blockInputs: [UnsafeMutablePointer<Float>] = [], saved: [TransformerBlock.Saved] = []
     private var pass: Pass?
 
     /// What one forward pass leaves for `backward()` (pointers into the arena).
     private struct Pass {
         let batch: Int, time: Int
-        /// Block l's input `[B·T, C]`; entry L is the final norm's input.
-        var blockInputs: [UnsafeMutablePointer<Float>]
-        var saved: [TransformerBlock.Saved]
         let finalNorm: Normalization.Saved
         let logits: UnsafeMutablePointer<Float>
         var statistics: UnsafeMutablePointer<Float>?
@@ -83,27 +83,30 @@ public final class GPTWorkspace {
         arena.reset()
         let rows = batch * time, width = c.embeddingDimensions, count = rows * width
         // Block inputs first, so recomputation can free everything allocated after them.
-        var inputs = [arena.allocate(count)]
-        if recompute == .perBlock { for _ in a.blocks { inputs.append(arena.allocate(count)) } }
-        try ids.withUnsafeBufferPointer { try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: inputs[0]) }
-        var saved: [TransformerBlock.Saved] = []
+        blockInputs.removeAll(keepingCapacity: true)
+        saved.removeAll(keepingCapacity: true)
+        blockInputs.append(arena.allocate(count))
+        if recompute == .perBlock { for _ in a.blocks { blockInputs.append(arena.allocate(count)) } }
+        try ids.withUnsafeBufferPointer {
+            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: blockInputs[0])
+        }
         for (index, block) in a.blocks.enumerated() {
             switch recompute {
             case .none:
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena)
                 saved.append(record)
-                inputs.append(record.output)
+                blockInputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena)
-                inputs[index + 1].update(from: record.output, count: count)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena)
+                blockInputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
         }
-        let finalNorm = a.finalNorm.forward(inputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
+        let finalNorm = a.finalNorm.forward(blockInputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
         let logits = arena.allocate(rows * c.vocabularySize)
         model.projectToVocabulary(finalNorm.output, rows: rows, into: logits)
-        var state = Pass(batch: batch, time: time, blockInputs: inputs, saved: saved, finalNorm: finalNorm, logits: logits,
+        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits,
                          hasTargets: targets != nil, hasWeights: lossMask != nil)
         defer { pass = state }
         guard targets != nil else { return nil }
@@ -159,10 +162,10 @@ public final class GPTWorkspace {
             let block = a.blocks[index]
             switch recompute {
             case .none:
-                block.backward(outputGradient: dy, saved: state.saved[index], parameters: p, arena: arena, inputGradient: dx)
+                block.backward(outputGradient: dy, saved: saved[index], parameters: p, arena: arena, inputGradient: dx)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(state.blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena)
+                let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena)
                 block.backward(outputGradient: dy, saved: record, parameters: p, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
             }
@@ -192,7 +195,7 @@ public final class GPTWorkspace {
         }
         if let lossMask {
             guard lossMask.count == rows else { throw ModelError.invalidInput("\(lossMask.count) mask entries for \(rows) positions") }
-            weights = lossMask.map { $0 ? 1 : 0 }
+            for counted in lossMask { weights.append(counted ? 1 : 0) }
         }
     }
 
@@ -208,10 +211,19 @@ public final class GPTWorkspace {
 extension GPT {
     /// The logits `[B, T, V]` of `tokens [B, T]` (row-major ids), computed in a temporary
     /// workspace. For repeated calls keep a `GPTWorkspace`; for generation use a `KVCache`.
+    ///
+    /// ```swift
+    /// let logits = try model.forward(tokens: [1, 2, 3, 4], batch: 2, time: 2)   // [2, 2, V]
+    /// ```
     public func forward(tokens: [Int], batch: Int, time: Int) throws -> Tensor {
         let workspace = GPTWorkspace(model: self)
         try workspace.forward(tokens: tokens, batch: batch, time: time)
         return workspace.logits!
+    }
+
+    /// `forward(tokens:batch:time:)` for one sequence: `model(tokens)` is the logits `[1, T, V]`.
+    public func callAsFunction(_ tokens: [Int]) throws -> Tensor {
+        try forward(tokens: tokens, batch: 1, time: tokens.count)
     }
 
     /// The mean cross-entropy of `targets [B, T]` (-100 = not counted) given `tokens [B, T]`.
