@@ -4,7 +4,11 @@ import XCTest
 final class CachedAttentionKernelTests: XCTestCase {
     /// The blocked path (a prompt) equals the row-by-row path (one query per call).
     func testBlockedEqualsRowByRow() {
-        let (heads, kvHeads, hs, past, new) = (4, 2, 8, 5, 11)
+        check(heads: 4, kvHeads: 2, hs: 8, past: 5, new: 11)
+        check(heads: 2, kvHeads: 1, hs: 4, past: 0, new: 150)  // several chunks
+    }
+
+    func check(heads: Int, kvHeads: Int, hs: Int, past: Int, new: Int) {
         let total = past + new, kvWidth = kvHeads * hs, qWidth = heads * hs
         let q = randomArray(new * qWidth, seed: 1), keys = randomArray(total * kvWidth, seed: 2), values = randomArray(total * kvWidth, seed: 3)
         var blocked = [Float](repeating: .nan, count: new * qWidth), rows = blocked
