@@ -48,7 +48,7 @@ public final class GPTWorkspace {
         let logits: UnsafeMutablePointer<Float>
         var statistics: UnsafeMutablePointer<Float>?
         var count: Float = 0
-        var hasTargets: Bool, hasWeights: Bool
+        var hasTargets: Bool
         var backwardDone = false
     }
 
@@ -106,8 +106,7 @@ public final class GPTWorkspace {
         let finalNorm = a.finalNorm.forward(blockInputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
         let logits = arena.allocate(rows * c.vocabularySize)
         model.projectToVocabulary(finalNorm.output, rows: rows, into: logits)
-        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits,
-                         hasTargets: targets != nil, hasWeights: lossMask != nil)
+        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, hasTargets: targets != nil)
         defer { pass = state }
         guard targets != nil else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
