@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),
+        .testTarget(name: "GPTKitTests", dependencies: ["GPTKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,7 @@ public protocol MultiplyAddStrategy {
 /// One rounding per lane: a hardware FMA instruction. Use only on targets that have one
 /// (x86-64-v3 and later, arm64), or every lane becomes a library call.
 public enum FusedMultiplyAdd: MultiplyAddStrategy {
+    /// Returns `c + a * b` for every lane.
     @inlinable @inline(__always)
     public static func multiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Float {
         c.addingProduct(a, b)
@@ -27,6 +28,7 @@ public enum FusedMultiplyAdd: MultiplyAddStrategy {
 
 /// A multiply then an add, each rounded: the fast choice on baseline x86-64 (SSE2).
 public enum SeparateMultiplyAdd: MultiplyAddStrategy {
+    /// Returns `c + a * b` for every lane.
     @inlinable @inline(__always)
     public static func multiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Float {
         a * b + c

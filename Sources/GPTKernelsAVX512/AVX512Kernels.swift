@@ -10,11 +10,17 @@ import GPTKernelCore
 
 /// The SGEMM register tile of this instruction set: 6 rows × 4 vectors of `SIMD16<Float>`.
 public enum AVX512Tile: SGEMMTile {
+    /// Rows of the register tile.
     public static var mr: Int { 6 }
+    /// Columns of the register tile.
     public static var nr: Int { 4 * SIMD16<Float>.scalarCount }
+    /// Depth of a packed block.
     public static var kc: Int { 768 }
+    /// Rows of a packed A block.
     public static var mc: Int { 96 }
+    /// Columns of a packed B block.
     public static var nc: Int { 4032 }
+    /// The register-tile micro-kernel (see `SGEMMTile`).
     @inline(never)
     public static func kernel(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -26,8 +32,10 @@ public enum AVX512Tile: SGEMMTile {
 
 /// Kernels compiled for this instruction set (see `KernelSet`).
 public enum AVX512Kernels: KernelSet {
+    /// The instruction set this target is built for.
     public static var name: String { "avx512" }
 
+    /// Blocked SGEMM (see `KernelSet.sgemm`).
     public static func sgemm(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
@@ -41,6 +49,7 @@ public enum AVX512Kernels: KernelSet {
             bias: bias, accumulate: accumulate, threads: threads)
     }
 
+    /// Matrix-vector product x·Wᵀ (see `KernelSet.sgemvRows`).
     public static func sgemvRows(
         n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
@@ -50,6 +59,7 @@ public enum AVX512Kernels: KernelSet {
             bias: bias, accumulate: accumulate, threads: threads)
     }
 
+    /// Matrix-vector product x·B (see `KernelSet.sgemvColumns`).
     public static func sgemvColumns(
         n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int

@@ -21,14 +21,21 @@ public typealias PortableMultiplyAdd = SeparateMultiplyAdd
 /// arm64's 32 NEON registers.
 public enum PortableTile: SGEMMTile {
     #if arch(arm64)
+    /// Columns of the register tile.
     public static var nr: Int { 16 }
     #else
+    /// Columns of the register tile.
     public static var nr: Int { 8 }
     #endif
+    /// Rows of the register tile.
     public static var mr: Int { 6 }
+    /// Depth of a packed block.
     public static var kc: Int { 256 }
+    /// Rows of a packed A block.
     public static var mc: Int { 120 }
+    /// Columns of a packed B block.
     public static var nc: Int { 4080 }
+    /// The register-tile micro-kernel (see `SGEMMTile`).
     @inline(never)
     public static func kernel(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -44,8 +51,10 @@ public enum PortableTile: SGEMMTile {
 
 /// Kernels for any CPU (see `KernelSet`).
 public enum PortableKernels: KernelSet {
+    /// The instruction set this target is built for.
     public static var name: String { "portable" }
 
+    /// Blocked SGEMM (see `KernelSet.sgemm`).
     public static func sgemm(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
@@ -59,6 +68,7 @@ public enum PortableKernels: KernelSet {
             bias: bias, accumulate: accumulate, threads: threads)
     }
 
+    /// Matrix-vector product x·Wᵀ (see `KernelSet.sgemvRows`).
     public static func sgemvRows(
         n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
@@ -68,6 +78,7 @@ public enum PortableKernels: KernelSet {
             bias: bias, accumulate: accumulate, threads: threads)
     }
 
+    /// Matrix-vector product x·B (see `KernelSet.sgemvColumns`).
     public static func sgemvColumns(
         n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int

@@ -18,8 +18,8 @@ public enum RecomputePolicy: String, Sendable, Hashable, Codable {
 /// not, to accumulate).
 ///
 /// Activations come from an arena that grows during the first step and is then reused, so
-/// later steps of the same (or smaller) shape allocate nothing. Block inputs are kept in
-/// `blockInputs` separately from the rest, so `.perBlock` recomputation can free the others.
+/// later steps of the same (or smaller) shape allocate nothing. Each block's input is its own
+/// allocation, made before the block's internals, so `.perBlock` recomputation can free those.
 /// A workspace belongs to one task at a time.
 ///
 /// ```swift
@@ -36,19 +36,19 @@ public final class GPTWorkspace {
     let arena = Arena()
     private var ids: [Int32] = [], targets: [Int32] = []
     private var weights: [Float] = []
+    /// Block l's input `[B·T, C]` (entry L is the final norm's input), and each block's saved
+    /// record (`.none` only); pointers into the arena, valid until the next forward pass.
+    private var blockInputs: [UnsafeMutablePointer<Float>] = [], saved: [TransformerBlock.Saved] = []
     private var pass: Pass?
 
     /// What one forward pass leaves for `backward()` (pointers into the arena).
     private struct Pass {
         let batch: Int, time: Int
-        /// Block l's input `[B·T, C]`; entry L is the final norm's input.
-        var blockInputs: [UnsafeMutablePointer<Float>]
-        var saved: [TransformerBlock.Saved]
         let finalNorm: Normalization.Saved
         let logits: UnsafeMutablePointer<Float>
         var statistics: UnsafeMutablePointer<Float>?
         var count: Float = 0
-        var hasTargets: Bool, hasWeights: Bool
+        var hasTargets: Bool
         var backwardDone = false
         /// The pass's dropout (training only): site 0 the embeddings, site l + 1 block l.
         var dropout: Dropout?
@@ -91,31 +91,33 @@ public final class GPTWorkspace {
         arena.reset()
         let rows = batch * time, width = c.embeddingDimensions, count = rows * width
         // Block inputs first, so recomputation can free everything allocated after them.
-        var inputs = [arena.allocate(count)]
-        if recompute == .perBlock { for _ in a.blocks { inputs.append(arena.allocate(count)) } }
-        try ids.withUnsafeBufferPointer { try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: inputs[0]) }
+        blockInputs.removeAll(keepingCapacity: true)
+        saved.removeAll(keepingCapacity: true)
+        blockInputs.append(arena.allocate(count))
+        if recompute == .perBlock { for _ in a.blocks { blockInputs.append(arena.allocate(count)) } }
+        try ids.withUnsafeBufferPointer {
+            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: blockInputs[0])
+        }
         let dropout = dropoutSeed.flatMap { c.dropout > 0 ? Dropout(rate: c.dropout, seed: $0) : nil }
-        if let dropout { Kernels.dropout(inputs[0], into: inputs[0], count: count, dropout.site(0)) }
-        var saved: [TransformerBlock.Saved] = []
+        if let dropout { Kernels.dropout(blockInputs[0], into: blockInputs[0], count: count, dropout.site(0)) }
         for (index, block) in a.blocks.enumerated() {
             let blockDropout = dropout?.site(UInt64(index + 1))
             switch recompute {
             case .none:
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
                 saved.append(record)
-                inputs.append(record.output)
+                blockInputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(inputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
-                inputs[index + 1].update(from: record.output, count: count)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
+                blockInputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
         }
-        let finalNorm = a.finalNorm.forward(inputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
+        let finalNorm = a.finalNorm.forward(blockInputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
         let logits = arena.allocate(rows * c.vocabularySize)
         model.projectToVocabulary(finalNorm.output, rows: rows, into: logits)
-        var state = Pass(batch: batch, time: time, blockInputs: inputs, saved: saved, finalNorm: finalNorm, logits: logits,
-                         hasTargets: targets != nil, hasWeights: lossMask != nil, dropout: dropout)
+        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, hasTargets: targets != nil, dropout: dropout)
         defer { pass = state }
         guard targets != nil else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
@@ -170,10 +172,10 @@ public final class GPTWorkspace {
             let block = a.blocks[index]
             switch recompute {
             case .none:
-                block.backward(outputGradient: dy, saved: state.saved[index], parameters: p, arena: arena, inputGradient: dx)
+                block.backward(outputGradient: dy, saved: saved[index], parameters: p, arena: arena, inputGradient: dx)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(state.blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena,
+                let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena,
                                            dropout: state.dropout?.site(UInt64(index + 1)))
                 block.backward(outputGradient: dy, saved: record, parameters: p, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
@@ -205,7 +207,7 @@ public final class GPTWorkspace {
         }
         if let lossMask {
             guard lossMask.count == rows else { throw ModelError.invalidInput("\(lossMask.count) mask entries for \(rows) positions") }
-            weights = lossMask.map { $0 ? 1 : 0 }
+            for counted in lossMask { weights.append(counted ? 1 : 0) }
         }
     }
 
@@ -221,10 +223,19 @@ public final class GPTWorkspace {
 extension GPT {
     /// The logits `[B, T, V]` of `tokens [B, T]` (row-major ids), computed in a temporary
     /// workspace. For repeated calls keep a `GPTWorkspace`; for generation use a `KVCache`.
+    ///
+    /// ```swift
+    /// let logits = try model.forward(tokens: [1, 2, 3, 4], batch: 2, time: 2)   // [2, 2, V]
+    /// ```
     public func forward(tokens: [Int], batch: Int, time: Int) throws -> Tensor {
         let workspace = GPTWorkspace(model: self)
         try workspace.forward(tokens: tokens, batch: batch, time: time)
         return workspace.logits!
+    }
+
+    /// `forward(tokens:batch:time:)` for one sequence: `model(tokens)` is the logits `[1, T, V]`.
+    public func callAsFunction(_ tokens: [Int]) throws -> Tensor {
+        try forward(tokens: tokens, batch: 1, time: tokens.count)
     }
 
     /// The mean cross-entropy of `targets [B, T]` (-100 = not counted) given `tokens [B, T]`.

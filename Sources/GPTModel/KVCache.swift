@@ -60,6 +60,11 @@ extension GPT {
         return logits
     }
 
+    /// `forward(tokens:cache:)`: `model(tokens, cache: cache)` is the last new position's logits `[1, V]`.
+    public func callAsFunction(_ tokens: [Int], cache: KVCache) throws -> Tensor {
+        try forward(tokens: tokens, cache: cache)
+    }
+
     /// `forward(tokens:cache:allLogits:)` writing the logits into `logits` (`[n or 1, V]`).
     func decode(tokens: [Int], cache: KVCache, allLogits: Bool, into logits: UnsafeMutablePointer<Float>) throws {
         let n = tokens.count, past = cache.length

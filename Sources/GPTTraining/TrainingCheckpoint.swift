@@ -56,8 +56,10 @@ extension Trainer {
 
     /// A trainer restored from a checkpoint written by `saveCheckpoint(to:)`, continuing exactly
     /// where that run stopped (same parameters, optimizer moments, step, data position).
+    /// `steps`, if given, replaces the run's total number of steps (the learning-rate schedule is
+    /// unchanged: past its end it gives its final rate).
     /// - Throws: `TrainingError.invalidCheckpoint` naming what is missing or inconsistent.
-    public convenience init(resumingFrom url: URL, training: TokenDataset, validation: TokenDataset? = nil) throws {
+    public convenience init(resumingFrom url: URL, training: TokenDataset, validation: TokenDataset? = nil, steps: Int? = nil) throws {
         let model: GPT
         do { model = try GPT(directory: url) } catch {
             throw TrainingError.invalidCheckpoint("\(url.path): model: \(error.localizedDescription)")
@@ -66,7 +68,9 @@ extension Trainer {
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: url.appendingPathComponent("trainer.json"))) } catch {
             throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: \(error.localizedDescription)")
         }
-        try self.init(model: model, configuration: state.configuration, training: training, validation: validation)
+        var configuration = state.configuration
+        if let steps { configuration.steps = steps }
+        try self.init(model: model, configuration: configuration, training: training, validation: validation)
         do {
             let file = try SafetensorsFile(contentsOf: url.appendingPathComponent("optimizer.safetensors"))
             try optimizer.restore(AdamW.State(stepCount: state.optimizerSteps, firstMoment: file.tensor(named: "m").scalars,

@@ -22,6 +22,7 @@ final class ProgressDisplay {
                     || progress.elapsed - lastPrinted >= 10 {
             // Every evaluation, and at least every 10 s.
             print(line)
+            fflush(nil)  // stdout to a file or pipe is block-buffered: show progress as it happens
             lastPrinted = progress.elapsed
         }
     }

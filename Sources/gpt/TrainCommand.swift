@@ -12,42 +12,48 @@ enum TrainCommand {
                                 reports its accuracy on 200 held-out problems
       --digits N                operand digits of the built-in task (default 2)
       --tokenizer T             char (default), gpt2, or a path (GPT-2 directory, tokenizer.json, tok*.bin)
-      --preset P                nano, mini, gpt2-small, gpt2-medium (default: a small model, see below)
+      --preset P                nano, mini, gpt2-small, gpt2-medium (default: 4 layers, 4 heads,
+                                width 128; 2 layers for the built-in task)
       --layers N --heads N --width N --context N   explicit sizes (override the preset)
       --dropout P               dropout rate (default 0)
-      --batch N --seq N         batch size (default 12) and sequence length (default 64)
+      --batch N --seq N         batch size (default 12) and sequence length (default 64; 32 and 32
+                                for the built-in task)
       --steps N                 optimizer steps (default 2000)
-      --lr X --min-lr X         peak and final learning rate (default 1e-3 and lr/10)
-      --warmup N                warmup steps (default 100)
-      --weight-decay X          AdamW weight decay (default 0.1)
+      --lr X --min-lr X         peak and final learning rate (default 1e-3, 3e-3 for the built-in
+                                task, and lr/10)
+      --warmup N                warmup steps (default 100; 30 for the built-in task)
+      --weight-decay X          AdamW weight decay (default 0.1); --beta2 X its β2 (default 0.95)
       --clip X                  gradient-norm clip, 0 = off (default 1)
       --accumulation N          micro-batches per step (default 1)
       --recompute none|block    gradient checkpointing (default none)
       --seed N                  initialisation and data seed (default 1337)
-      --eval-interval N         validation every N steps (default 250); --eval-batches N (default 20)
+      --eval-interval N         validation every N steps (default 250; 500 for the built-in task)
+      --eval-batches N          validation batches per evaluation (default 20)
       --out DIR                 where to write the checkpoint, loss.svg and samples.txt (default out)
-      --resume DIR              continue a run from its checkpoint
+      --resume DIR              continue a run from its checkpoint (written back there unless --out;
+                                --steps sets the new total)
       --sample-tokens N         tokens per sample in samples.txt (default 200)
     """
 
     static let optionNames: Set<String> = ["data", "tokenizer", "preset", "layers", "heads", "width", "context", "dropout", "batch", "seq",
                                            "steps", "lr", "min-lr", "warmup", "weight-decay", "clip", "accumulation", "recompute",
-                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits"]
+                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits", "beta2"]
 
     static func run(_ arguments: [String]) throws {
         let options = try Arguments(arguments, options: optionNames, switches: [])
         if options.helpRequested { print(usage); return }
-        let out = URL(fileURLWithPath: options.string("out") ?? "out")
+        // A resumed run writes back into its checkpoint unless --out says otherwise.
+        let out = URL(fileURLWithPath: options.string("out") ?? options.string("resume") ?? "out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
 
         // Data and tokenizer.
         let task: ArithmeticTask?
         let tokenizer: any Tokenizer
+        let saveTokenizer: (URL) throws -> Void
         let tokens: TokenDataset
         if let dataPath = options.string("data") {
             task = nil
             let url = URL(fileURLWithPath: dataPath)
-        let saveTokenizer: (URL) throws -> Void
             guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
             if url.pathExtension == "bin" {
                 tokens = try TokenDataset(shard: url)
@@ -70,15 +76,8 @@ enum TrainCommand {
         // Model and trainer.
         let trainer: Trainer
         if let resume = options.string("resume") {
-            let checkpoint = URL(fileURLWithPath: resume)
-            if let steps = try options.optionalInteger("steps") {
-                // The checkpoint's trainer.json fixes the run's total: resume from a copy that has the new one.
-                let scratch = try checkpointCopy(checkpoint, steps: steps)
-                defer { try? FileManager.default.removeItem(at: scratch) }
-                trainer = try Trainer(resumingFrom: scratch, training: train, validation: validation)
-            } else {
-                trainer = try Trainer(resumingFrom: checkpoint, training: train, validation: validation)
-            }
+            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: train, validation: validation,
+                                  steps: try options.optionalInteger("steps"))
         } else {
             let configuration = try modelConfiguration(options, vocabularySize: tokenizer.vocabularySize, defaultContext: task == nil ? 64 : 32)
             let model = try GPT(configuration: configuration, seed: UInt64(try options.integer("seed", default: 1337)))
@@ -103,12 +102,12 @@ enum TrainCommand {
 
         // Outputs: checkpoint, loss curve, samples.
         try trainer.saveCheckpoint(to: out)
+        // After the checkpoint, which replaces the whole directory.
+        try saveTokenizer(out)
         var curve = LossCurve(title: "GPTKit training loss")
         curve.train = trainer.trainingLosses
         curve.validation = trainer.validationLosses
         try curve.write(to: out.appendingPathComponent("loss.svg"))
-        // After the checkpoint, which replaces the whole directory.
-        try saveTokenizer(out)
         var samples = ""
         for seed in 0..<3 {
             let prompt = task.map { $0.heldOut[seed].prompt } ?? "\n"
@@ -142,33 +141,6 @@ enum TrainCommand {
         let session = try GenerationSession(model: model, options: GenerationOptions(
             maximumNewTokens: maximumTokens, sampling: SamplingParameters(temperature: temperature), seed: seed, contextOverflow: .slide))
         return try tokenizer.decode(session.generate(prompt: ids))
-    }
-
-    /// A temporary checkpoint directory that links to `checkpoint`'s files but whose trainer.json
-    /// runs to `steps` (the learning-rate schedule is unchanged: past its end, its final rate).
-    static func checkpointCopy(_ checkpoint: URL, steps: Int) throws -> URL {
-        let manager = FileManager.default
-        let stateURL = checkpoint.appendingPathComponent("trainer.json")
-        guard var state = try? JSONSerialization.jsonObject(with: Data(contentsOf: stateURL)) as? [String: Any],
-              let settings = state["configuration"] else {
-            throw TrainingError.invalidCheckpoint("\(stateURL.path): missing or not a training state")
-        }
-        var configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: settings))
-        configuration.steps = steps
-        state["configuration"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))
-        let scratch = manager.temporaryDirectory.appendingPathComponent("gpt-resume-\(UUID().uuidString)")
-        try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
-        do {
-            for name in try manager.contentsOfDirectory(atPath: checkpoint.path) where name != "trainer.json" {
-                try manager.createSymbolicLink(at: scratch.appendingPathComponent(name),
-                                               withDestinationURL: checkpoint.appendingPathComponent(name).absoluteURL)
-            }
-            try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys]).write(to: scratch.appendingPathComponent("trainer.json"))
-        } catch {
-            try? manager.removeItem(at: scratch)
-            throw error
-        }
-        return scratch
     }
 
     /// The tokenizer `name` names, and a function that writes its files into a checkpoint
@@ -210,7 +182,10 @@ enum TrainCommand {
             }
             configuration = preset
         } else {
-            configuration = GPTConfiguration(vocabularySize: vocabularySize, contextLength: defaultContext, layerCount: 4, headCount: 4,
+            // The built-in task (context 32) gets 2 layers: in its two minutes it learns more with
+            // twice the steps than with twice the depth (measured: 80% vs 74.5% held-out accuracy).
+            configuration = GPTConfiguration(vocabularySize: vocabularySize, contextLength: defaultContext,
+                                             layerCount: defaultContext == 32 ? 2 : 4, headCount: 4,
                                              embeddingDimensions: 128)
         }
         configuration.vocabularySize = vocabularySize
@@ -222,8 +197,9 @@ enum TrainCommand {
             configuration.embeddingDimensions = width
             configuration.hiddenDimensions = 4 * width
         }
-        configuration.contextLength = try options.integer("context", default: max(configuration.contextLength, try options.integer("seq", default: 64)),
-                                                          range: 1...1_000_000)
+        let sequenceLength = try options.integer("seq", default: defaultContext)
+        configuration.contextLength = try options.integer("context", default: max(options.string("preset") == nil ? defaultContext : configuration.contextLength,
+                                                                                   sequenceLength), range: 1...1_000_000)
         configuration.dropout = try options.float("dropout", default: 0, range: 0...0.99)
         try configuration.validate()
         return configuration
@@ -232,16 +208,17 @@ enum TrainCommand {
     static func trainingConfiguration(_ options: Arguments, arithmetic: Bool) throws -> TrainingConfiguration {
         var settings = TrainingConfiguration(batchSize: try options.integer("batch", default: arithmetic ? 32 : 12, range: 1...100_000),
                                              sequenceLength: try options.integer("seq", default: arithmetic ? 32 : 64, range: 1...1_000_000),
-                                             steps: try options.integer("steps", default: arithmetic ? 600 : 2000))
+                                             steps: try options.integer("steps", default: 2000))
         let lr = try options.float("lr", default: arithmetic ? 3e-3 : 1e-3, range: 0...10)
         let warmup = try options.integer("warmup", default: arithmetic ? 30 : 100)
         settings.schedule = .warmupCosine(maximum: lr, minimum: try options.float("min-lr", default: lr / 10, range: 0...10),
                                           warmupSteps: warmup, decaySteps: settings.steps)
         settings.weightDecay = try options.float("weight-decay", default: 0.1, range: 0...10)
+        settings.beta2 = try options.float("beta2", default: 0.95, range: 0...0.9999)
         settings.gradientClip = try options.float("clip", default: 1, range: 0...1e6)
         settings.accumulationSteps = try options.integer("accumulation", default: 1, range: 1...10_000)
         settings.seed = UInt64(try options.integer("seed", default: 1337))
-        settings.evaluationInterval = try options.integer("eval-interval", default: arithmetic ? 100 : 250)
+        settings.evaluationInterval = try options.integer("eval-interval", default: arithmetic ? 500 : 250)
         settings.evaluationBatches = try options.integer("eval-batches", default: 20, range: 1...100_000)
         switch options.string("recompute") ?? "none" {
         case "none": settings.recompute = .none

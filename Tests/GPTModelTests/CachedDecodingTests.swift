@@ -68,5 +68,9 @@ final class CachedDecodingTests: XCTestCase {
         assertThrows(.invalidInput("no tokens to decode")) { try model.forward(tokens: [], cache: cache) }
         assertThrows(.tokenOutOfRange(token: 64, vocabularySize: 64)) { try model.forward(tokens: [64], cache: cache) }
         XCTAssertEqual(model.makeCache(capacity: 1000).capacity, 32, "capped at the context length")
+        // The call forms.
+        let fresh = model.makeCache()
+        XCTAssertEqual(try model([1, 2, 3], cache: fresh), first)
+        XCTAssertEqual(try model([1, 2, 3]).shape, [1, 3, 64])
     }
 }
