@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "GPTLayersTests", dependencies: ["GPTLayers", "GPTTensor"]),
         .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers"]),
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor"]),
-        .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor"]),
+        .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),
         .testTarget(name: "GPTKitTests", dependencies: ["GPTKit"]),
     ],

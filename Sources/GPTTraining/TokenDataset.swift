@@ -1,6 +1,7 @@
 // Token datasets (from text or llm.c shards) and batches of windows drawn from them.
 import Foundation
 import GPTTensor
+import GPTTokenizers
 
 /// A sequence of token ids to train on.
 ///
@@ -22,6 +23,16 @@ public struct TokenDataset: Sendable, Hashable {
             throw TrainingError.invalidData("token ids must be non-negative 32-bit integers")
         }
         self.tokens = tokens.map(Int32.init)
+    }
+
+    /// The tokens of a UTF-8 text file under `tokenizer`.
+    /// - Throws: `TrainingError.io` if the file cannot be read as UTF-8, or the tokenizer's error.
+    public init(contentsOf url: URL, tokenizer: some Tokenizer) throws {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingError.io("cannot read \(url.path) as UTF-8 text")
+        }
+        try self.init(tokens: tokenizer.encode(text))
     }
 
     /// Reads an llm.c token shard: a header of 256 little-endian Int32 (magic 20240520,

@@ -1,6 +1,7 @@
 import Foundation
 import GPTLayers
 import GPTTensor
+import GPTTokenizers
 import GPTTraining
 import XCTest
 
@@ -136,5 +137,17 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try BatchSampler(dataset: TokenDataset(tokens: [1, 2]), batchSize: 1, sequenceLength: 2, order: .sequential))
         let (train, validation) = data.split(validationFraction: 0.1)
         XCTAssertEqual(train.tokens.count, 90); XCTAssertEqual(validation.tokens.first, 90)
+    }
+}
+
+final class TextDatasetTests: XCTestCase {
+    func testDatasetFromATextFileAndATokenizer() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("abcab".utf8).write(to: url)
+        let tokenizer = CharacterTokenizer(trainingText: "abc")
+        XCTAssertEqual(try TokenDataset(contentsOf: url, tokenizer: tokenizer).tokens, [0, 1, 2, 0, 1])
+        try Data([0xFF, 0xFE]).write(to: url)
+        XCTAssertThrowsError(try TokenDataset(contentsOf: url, tokenizer: tokenizer))
     }
 }
