@@ -9,7 +9,7 @@ final class ReadmeExamplesTests: XCTestCase {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testReadmeCodeRuns() async throws {
-        FileManager.default.changeCurrentDirectoryPath(Self.packageRoot.path)
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(Self.packageRoot.path))
         // BEGIN README
         // Train a small character-level model on a text.
         let text = String(repeating: "to be or not to be, that is the question. ", count: 100)
