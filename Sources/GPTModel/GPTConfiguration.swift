@@ -50,7 +50,8 @@ public struct GPTConfiguration: Sendable, Hashable {
     public var usesBias: Bool
     /// Whether the output projection is the token embedding (`lm_head` tied to `wte`).
     public var tiesEmbeddings: Bool
-    /// Dropout probability for training (`resid_pdrop`); GPTModel's own passes do not apply it.
+    /// Dropout probability for training (`resid_pdrop`): applied by `GPTWorkspace.forward` when it
+    /// is given a `dropoutSeed` (the `Trainer` does), never in evaluation or generation.
     public var dropout: Float
 
     /// A configuration from its parts; `keyValueHeadCount` defaults to `headCount`,
@@ -67,7 +68,7 @@ public struct GPTConfiguration: Sendable, Hashable {
         self.headCount = headCount
         self.keyValueHeadCount = keyValueHeadCount ?? headCount
         self.embeddingDimensions = embeddingDimensions
-        self.hiddenDimensions = hiddenDimensions ?? 4 * embeddingDimensions
+        self.hiddenDimensions = hiddenDimensions ?? embeddingDimensions.multipliedReportingOverflow(by: 4).partialValue
         self.positionalEncoding = positionalEncoding
         self.normalization = normalization
         self.normalizationEpsilon = normalizationEpsilon
@@ -154,6 +155,10 @@ public struct GPTConfiguration: Sendable, Hashable {
 
     /// The number of parameters, or nil on overflow.
     var parameterCountChecked: Int? {
+        // Sizes from files can be anything: bound them before any unchecked arithmetic below.
+        let limit = 1 << 31
+        guard [vocabularySize, contextLength, layerCount, headCount, keyValueHeadCount, embeddingDimensions, hiddenDimensions]
+            .allSatisfy({ $0 >= 0 && $0 <= limit }) else { return nil }
         func product(_ values: Int...) -> Int? {
             values.reduce(Int?(1)) { partial, value in
                 guard let partial else { return nil }
@@ -167,12 +172,19 @@ public struct GPTConfiguration: Sendable, Hashable {
         guard let embeddings = product(vocabularySize, c), let positions = product(contextLength, c),
               let attention = product(c, c + 2 * kv), let projection = product(c, c),
               let up = product(c, h), let down = product(h, c) else { return nil }
-        let ffn = feedForward == .swiGLU ? 2 * up + down + bias * (2 * h + c) : up + down + bias * (h + c)
-        let block = attention + bias * (c + 2 * kv) + projection + bias * c + 2 * normParameters + ffn
-        guard let blocks = product(block, layerCount) else { return nil }
+        func sum(_ values: Int...) -> Int? {
+            values.reduce(Int?(0)) { partial, value in
+                guard let partial else { return nil }
+                let (result, overflow) = partial.addingReportingOverflow(value)
+                return overflow ? nil : result
+            }
+        }
+        // Every term is below 2^63 / 8 here (sizes ≤ 2^31, products checked), so the sums of a
+        // few terms are checked only where they can grow: the totals.
+        guard let ffn = feedForward == .swiGLU ? sum(up, up, down, bias * (2 * h + c)) : sum(up, down, bias * (h + c)),
+              let block = sum(attention, bias * (c + 2 * kv), projection, bias * c, 2 * normParameters, ffn),
+              let blocks = product(block, layerCount) else { return nil }
         let learned = positionalEncoding == .learned ? positions : 0
-        let total = embeddings.addingReportingOverflow(blocks)
-        guard !total.overflow else { return nil }
-        return total.partialValue + learned + normParameters + (tiesEmbeddings ? 0 : embeddings)
+        return sum(embeddings, blocks, learned, normParameters, tiesEmbeddings ? 0 : embeddings)
     }
 }

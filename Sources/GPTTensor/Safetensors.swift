@@ -75,10 +75,18 @@ public struct SafetensorsFile: Sendable {
                   offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
             else { throw TensorError.malformedFile("\(name): entry '\(key)' lacks dtype, shape or data_offsets") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.malformedFile("\(name): '\(key)' has a negative dimension") }
+            var elements = 1
+            for dimension in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= Int(Int32.max) * 16 else {
+                    throw TensorError.malformedFile("\(name): '\(key)' has an impossibly large shape \(shape)")
+                }
+                elements = product
+            }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength else {
                 throw TensorError.malformedFile("\(name): '\(key)' data_offsets \(offsets) fall outside the \(dataLength) data bytes")
             }
-            if let size = Self.elementSize(dataType), offsets[1] - offsets[0] != shape.reduce(1, *) * size {
+            if let size = Self.elementSize(dataType), offsets[1] - offsets[0] != elements * size {
                 throw TensorError.malformedFile("\(name): '\(key)' has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dataType)")
             }
             entries[key] = Entry(dataType: dataType, shape: shape, byteRange: offsets[0]..<offsets[1])

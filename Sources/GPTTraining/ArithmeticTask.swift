@@ -32,8 +32,12 @@ public struct ArithmeticTask: Sendable {
     /// Characters the task uses: digits, `+`, `=` and newline.
     public static let alphabet = "0123456789+=\n"
 
-    /// A task with `heldOutCount` held-out problems.
+    /// A task with `heldOutCount` held-out problems (at most half of all the problems there are,
+    /// so that training text remains). `maximumOperand` must be at least 1.
     public init(maximumOperand: Int = 999, heldOutCount: Int = 200, seed: UInt64 = 7) {
+        precondition(maximumOperand >= 1, "ArithmeticTask: maximumOperand must be at least 1")
+        let distinct = (maximumOperand + 1).multipliedReportingOverflow(by: maximumOperand + 1)
+        let heldOutCount = distinct.overflow ? heldOutCount : min(heldOutCount, distinct.partialValue / 2)
         self.maximumOperand = maximumOperand
         self.seed = seed
         var generator = RandomGenerator(seed: seed ^ 0x5EED)

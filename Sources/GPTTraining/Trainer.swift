@@ -25,7 +25,7 @@ public final class Trainer {
     public let optimizer: AdamW
     /// Optimizer steps taken.
     public internal(set) var step = 0
-    /// (step, loss) of every step, and of every evaluation.
+    /// (step, loss) of every training step.
     public internal(set) var trainingLosses: [(step: Int, loss: Float)] = []
     /// (step, validation loss) of every evaluation.
     public internal(set) var validationLosses: [(step: Int, loss: Float)] = []
@@ -38,8 +38,11 @@ public final class Trainer {
     /// - Throws: `TrainingError.invalidConfiguration` / `.invalidData` for settings or data that cannot work.
     public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset, validation: TokenDataset? = nil) throws {
         try configuration.validate(contextLength: model.configuration.contextLength)
-        if let bad = training.tokens.first(where: { Int($0) >= model.configuration.vocabularySize }) {
-            throw TrainingError.invalidData("token \(bad) is outside the model's vocabulary of \(model.configuration.vocabularySize)")
+        let vocabulary = model.configuration.vocabularySize
+        for (data, name) in [(training, "training"), (validation, "validation")] {
+            if let bad = data?.tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+                throw TrainingError.invalidData("\(name) token \(bad) is outside the model's vocabulary 0..<\(vocabulary)")
+            }
         }
         if let validation, validation.tokens.count <= configuration.sequenceLength {
             throw TrainingError.invalidData("the validation data (\(validation.tokens.count) tokens) is shorter than one window")
@@ -107,9 +110,13 @@ public final class Trainer {
 
     /// The mean loss over `batches` consecutive windows of `data` (the validation data by
     /// default), from its start: the same windows every time.
-    /// - Throws: `TrainingError.invalidData` without validation data.
+    /// - Throws: `TrainingError.invalidData` without validation data, `.invalidConfiguration` for
+    ///   fewer than one batch, `.nonFiniteValue` if the loss is NaN or infinite.
     public func evaluate(on data: TokenDataset? = nil, batches: Int? = nil) throws -> Float {
         guard let data = data ?? validation else { throw TrainingError.invalidData("no validation data to evaluate on") }
+        guard (batches ?? configuration.evaluationBatches) > 0 else {
+            throw TrainingError.invalidConfiguration("evaluation needs at least one batch")
+        }
         var windows = try BatchSampler(dataset: data, batchSize: configuration.batchSize,
                                        sequenceLength: configuration.sequenceLength, order: .sequential)
         let count = batches ?? configuration.evaluationBatches
@@ -119,7 +126,9 @@ public final class Trainer {
             total += Double(try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
                                                   batch: batch.batchSize, time: batch.sequenceLength) ?? 0)
         }
-        return Float(total / Double(count))
+        let loss = Float(total / Double(count))
+        guard loss.isFinite else { throw TrainingError.nonFiniteValue(step: step, what: "the validation loss") }
+        return loss
     }
 
     // MARK: - The loop

@@ -5,7 +5,9 @@
 //   trainer.json                     step, training configuration, sampler state, loss history
 //
 // The directory is written under a temporary name beside the target and renamed into place,
-// so a crash never leaves a half-written checkpoint.
+// so a crash never leaves a half-written checkpoint at the target: when one is replaced, the
+// old one is first renamed to `.NAME.old-…` beside it, and removed once the new one is in place
+// (a crash between the two renames leaves the old checkpoint there, whole).
 import Foundation
 import GPTModel
 import GPTTensor
@@ -20,9 +22,27 @@ struct TrainerState: Codable {
 }
 
 extension Trainer {
-    /// Writes a checkpoint directory at `url` (replacing one that is there), atomically.
+    /// The files a checkpoint directory may hold: its own, and what `gpt train` writes beside
+    /// them (tokenizer files, the loss curve, samples). A directory with anything else in it is
+    /// never replaced.
+    public static let checkpointDirectoryFiles: Set<String> = [
+        "config.json", "model.safetensors", "optimizer.safetensors", "trainer.json", "tokenizer.json", "tokenizer.bin",
+        "encoder.json", "vocab.bpe", "loss.svg", "samples.txt",
+    ]
+
+    /// Writes a checkpoint directory at `url` (replacing a previous checkpoint there), atomically.
+    /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
+    ///   `checkpointDirectoryFiles` (it is never deleted), or if writing fails.
     public func saveCheckpoint(to url: URL) throws {
         let manager = FileManager.default
+        if let existing = try? manager.contentsOfDirectory(atPath: url.path) {
+            let foreign = existing.filter { !Self.checkpointDirectoryFiles.contains($0) && !$0.hasPrefix(".") }.sorted()
+            guard foreign.isEmpty else {
+                throw TrainingError.io("refusing to replace \(url.path) with a checkpoint: it holds other files (\(foreign.prefix(3).joined(separator: ", ")))")
+            }
+        } else if manager.fileExists(atPath: url.path) {
+            throw TrainingError.io("cannot write a checkpoint at \(url.path): a file is there")
+        }
         let parent = url.deletingLastPathComponent()
         let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
         do {

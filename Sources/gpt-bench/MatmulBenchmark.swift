@@ -118,7 +118,19 @@ func runMatmulBenchmark(arguments: [String]) throws {
     if !options.flags.contains("json") {
         print("SGEMM, kernels: \(Kernels.instructionSet.rawValue), threads: \(threadCounts)")
         printTable(header: ["op", "m", "n", "k", "threads", "GFLOP/s", "numpy", "ratio", "GB/s"], rows: rows)
-        print(String(format: "parallel call overhead (empty %d-task region): %.1f µs", allThreads,
-                     measureSeconds { Parallel.forEachTask(allThreads) { _ in } } * 1e6))
+        print(String(format: "parallel call overhead (empty %d-task region): %.1f µs back to back, %.1f µs after 1 ms idle", allThreads,
+                     measureSeconds { Parallel.forEachTask(allThreads) { _ in } } * 1e6, coldParallelOverhead(tasks: allThreads) * 1e6))
     }
+}
+
+/// The median cost of an empty parallel region when the workers have been idle for 1 ms (parked).
+func coldParallelOverhead(tasks: Int) -> Double {
+    var samples: [Double] = []
+    for _ in 0..<50 {
+        usleep(1000)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        Parallel.forEachTask(tasks) { _ in }
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+    }
+    return samples.sorted()[samples.count / 2]
 }

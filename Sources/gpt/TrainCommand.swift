@@ -22,7 +22,8 @@ enum TrainCommand {
       --lr X --min-lr X         peak and final learning rate (default 1e-3, 3e-3 for the built-in
                                 task, and lr/10)
       --warmup N                warmup steps (default 100; 30 for the built-in task)
-      --weight-decay X          AdamW weight decay (default 0.1); --beta2 X its β2 (default 0.95)
+      --weight-decay X          AdamW weight decay (default 0.1); --beta2 X its β2 (default 0.99 as
+                                nanoGPT's character models; 0.95 for the built-in task)
       --clip X                  gradient-norm clip, 0 = off (default 1)
       --accumulation N          micro-batches per step (default 1)
       --recompute none|block    gradient checkpointing (default none)
@@ -44,6 +45,29 @@ enum TrainCommand {
         if options.helpRequested { print(usage); return }
         // A resumed run writes back into its checkpoint unless --out says otherwise.
         let out = URL(fileURLWithPath: options.string("out") ?? options.string("resume") ?? "out")
+        // Check before training that the checkpoint can be written there: a directory holding
+        // other files is never replaced.
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: out.path) {
+            let foreign = existing.filter { !Trainer.checkpointDirectoryFiles.contains($0) && !$0.hasPrefix(".") }.sorted()
+            guard foreign.isEmpty else {
+                throw UsageError(message: "--out \(out.path) holds other files (\(foreign.prefix(3).joined(separator: ", "))); choose an empty or new directory")
+            }
+        }
+        if options.string("data") == nil, options.string("tokenizer") != nil, options.string("resume") == nil {
+            throw UsageError(message: "--tokenizer needs --data (the built-in task uses characters)")
+        }
+        if options.string("data") != nil, options.string("digits") != nil {
+            throw UsageError(message: "--digits sets the built-in task; it cannot be combined with --data")
+        }
+        if let resume = options.string("resume") {
+            // The model, the optimizer, the schedule and the tokenizer come from the checkpoint.
+            let fixed = ["tokenizer", "preset", "layers", "heads", "width", "context", "dropout", "batch", "seq", "lr", "min-lr",
+                         "warmup", "weight-decay", "clip", "accumulation", "recompute", "seed", "eval-interval", "eval-batches",
+                         "beta2", "digits"].filter { options.string($0) != nil }
+            guard fixed.isEmpty else {
+                throw UsageError(message: "--\(fixed[0]) cannot change when resuming \(resume): it comes from the checkpoint (only --data, --steps, --out and --sample-tokens may be given)")
+            }
+        }
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
 
         // Data and tokenizer.
@@ -51,16 +75,21 @@ enum TrainCommand {
         let tokenizer: any Tokenizer
         let saveTokenizer: (URL) throws -> Void
         let tokens: TokenDataset
+        // On resume, the checkpoint's own tokenizer (kept in memory: saving replaces its files).
+        let resumed = try options.string("resume").map { try checkpointTokenizer(URL(fileURLWithPath: $0)) }
+        func chooseTokenizer(_ name: String, text: String?) throws -> (any Tokenizer, (URL) throws -> Void) {
+            try resumed ?? makeTokenizer(name, text: text)
+        }
         if let dataPath = options.string("data") {
             task = nil
             let url = URL(fileURLWithPath: dataPath)
             guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
             if url.pathExtension == "bin" {
                 tokens = try TokenDataset(shard: url)
-                (tokenizer, saveTokenizer) = try makeTokenizer(options.string("tokenizer") ?? "gpt2", text: nil)
+                (tokenizer, saveTokenizer) = try chooseTokenizer(options.string("tokenizer") ?? "gpt2", text: nil)
             } else {
                 let text = try String(contentsOf: url, encoding: .utf8)
-                (tokenizer, saveTokenizer) = try makeTokenizer(options.string("tokenizer") ?? "char", text: text)
+                (tokenizer, saveTokenizer) = try chooseTokenizer(options.string("tokenizer") ?? "char", text: text)
                 tokens = try TokenDataset(tokens: tokenizer.encode(text))
             }
         } else {
@@ -68,7 +97,7 @@ enum TrainCommand {
             let arithmetic = ArithmeticTask(maximumOperand: Int(pow(10, Double(digits))) - 1, heldOutCount: 200, seed: 7)
             task = arithmetic
             let text = arithmetic.trainingText(lines: 50_000)
-            (tokenizer, saveTokenizer) = try makeTokenizer("char", text: ArithmeticTask.alphabet)
+            (tokenizer, saveTokenizer) = try chooseTokenizer("char", text: ArithmeticTask.alphabet)
             tokens = try TokenDataset(tokens: tokenizer.encode(text))
         }
         let (train, validation) = tokens.split(validationFraction: 0.1)
@@ -143,6 +172,20 @@ enum TrainCommand {
         return try tokenizer.decode(session.generate(prompt: ids))
     }
 
+    /// A checkpoint's tokenizer, and a function that writes its files (read now) into a directory.
+    static func checkpointTokenizer(_ directory: URL) throws -> (any Tokenizer, (URL) throws -> Void) {
+        guard let tokenizer = try ModelLoading.tokenizerInDirectory(directory) else {
+            throw UsageError(message: "--resume \(directory.path): no tokenizer files in the checkpoint")
+        }
+        var files: [String: Data] = [:]
+        for name in ["tokenizer.json", "tokenizer.bin", "encoder.json", "vocab.bpe"] {
+            if let data = try? Data(contentsOf: directory.appendingPathComponent(name)) { files[name] = data }
+        }
+        return (tokenizer, { target in
+            for (name, data) in files { try data.write(to: target.appendingPathComponent(name), options: .atomic) }
+        })
+    }
+
     /// The tokenizer `name` names, and a function that writes its files into a checkpoint
     /// directory (called after the checkpoint is saved: saving replaces the directory).
     static func makeTokenizer(_ name: String, text: String?) throws -> (any Tokenizer, (URL) throws -> Void) {
@@ -214,7 +257,8 @@ enum TrainCommand {
         settings.schedule = .warmupCosine(maximum: lr, minimum: try options.float("min-lr", default: lr / 10, range: 0...10),
                                           warmupSteps: warmup, decaySteps: settings.steps)
         settings.weightDecay = try options.float("weight-decay", default: 0.1, range: 0...10)
-        settings.beta2 = try options.float("beta2", default: 0.95, range: 0...0.9999)
+        // nanoGPT's character-level configuration uses β2 = 0.99 (few tokens per step).
+        settings.beta2 = try options.float("beta2", default: arithmetic ? 0.95 : 0.99, range: 0...0.9999)
         settings.gradientClip = try options.float("clip", default: 1, range: 0...1e6)
         settings.accumulationSteps = try options.integer("accumulation", default: 1, range: 1...10_000)
         settings.seed = UInt64(try options.integer("seed", default: 1337))

@@ -18,6 +18,18 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testHugeSizesThrowInsteadOfOverflowing() {
+        var huge = GPTConfiguration.nano
+        huge.embeddingDimensions = 1 << 30
+        huge.hiddenDimensions = Int(Int32.max)
+        huge.headCount = 1
+        huge.keyValueHeadCount = 1
+        XCTAssertThrowsError(try huge.validate())
+        XCTAssertEqual(huge.parameterCount, .max)
+        let fromInit = GPTConfiguration(vocabularySize: 1, contextLength: 1, layerCount: 1, headCount: 1, embeddingDimensions: Int.max / 2)
+        XCTAssertThrowsError(try fromInit.validate())
+    }
+
     func testValidationNamesTheProblem() {
         func check(_ change: (inout GPTConfiguration) -> Void, _ fragment: String, line: UInt = #line) {
             var configuration = GPTConfiguration.nano

@@ -75,6 +75,10 @@ final class GenerationTests: XCTestCase {
         assertThrows(.invalidState("call start(prompt:) before next()")) { try session.next() }
         assertThrows(.invalidInput("the prompt needs at least one token (e.g. BOS)")) { try session.start(prompt: []) }
         assertThrows(.tokenOutOfRange(token: 99, vocabularySize: 64)) { try session.start(prompt: [1, 99]) }
+        // A bad id in the part of a long prompt that sliding drops is still an error, not a crash.
+        let sliding = try GenerationSession(model: model, options: GenerationOptions(contextOverflow: .slide))
+        assertThrows(.tokenOutOfRange(token: 70, vocabularySize: 64)) { try sliding.start(prompt: [70] + [Int](repeating: 1, count: 100)) }
+        assertThrows(.tokenOutOfRange(token: -1, vocabularySize: 64)) { try sliding.start(prompt: [-1] + [Int](repeating: 1, count: 100)) }
         for bad in [SamplingParameters(temperature: -1), SamplingParameters(topK: 0), SamplingParameters(topP: 1.5),
                     SamplingParameters(repetitionPenalty: 0)] {
             assertThrows(file: #filePath, line: #line, { try GenerationSession(model: model, options: GenerationOptions(sampling: bad)) }) {

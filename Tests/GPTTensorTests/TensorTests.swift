@@ -156,5 +156,7 @@ final class SafetensorsTests: XCTestCase {
         expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
                         containing: "8 bytes for shape [3]")
         expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[2]}}"#, data: []), containing: "lacks dtype")
+        expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, data: []),
+                        containing: "impossibly large shape")
     }
 }

@@ -164,6 +164,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(loss, 0.5, "validation loss after 60 steps")
     }
 
+    func testCheckpointNeverReplacesADirectoryWithOtherFiles() throws {
+        let trainer = try makeTrainer(steps: 1)
+        let folder = directory.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("precious".utf8).write(to: folder.appendingPathComponent("input.txt"))
+        XCTAssertThrowsError(try trainer.saveCheckpoint(to: folder)) { XCTAssertTrue("\($0)".contains("refusing to replace"), "\($0)") }
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("input.txt"), encoding: .utf8), "precious")
+    }
+
+    func testEvaluationRejectsZeroBatchesAndBadValidationTokens() throws {
+        let trainer = try makeTrainer(steps: 1)
+        XCTAssertThrowsError(try trainer.evaluate(batches: 0))
+        let model = try GPT(configuration: .nano, seed: 1)
+        let good = TokenDataset(tokens: (0..<500).map { Int32($0 % 64) })
+        for bad: Int32 in [64, -1, -100] {
+            XCTAssertThrowsError(try Trainer(model: model, configuration: TrainingConfiguration(batchSize: 1, sequenceLength: 8, steps: 1),
+                                             training: good, validation: TokenDataset(tokens: [Int32](repeating: 1, count: 20) + [bad]))) {
+                XCTAssertTrue("\($0)".contains("validation token \(bad)"), "\($0)")
+            }
+        }
+    }
+
     func testInvalidSettingsAreRejected() throws {
         let model = try GPT(configuration: .nano, seed: 1)
         let data = TokenDataset(tokens: (0..<500).map { Int32($0 % 64) })

@@ -132,6 +132,24 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(resumed.standardOutput.contains("trained 5 steps"), resumed.transcript)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") && !$0.hasPrefix(".std") }, [],
                        "scratch files left beside the checkpoint")
+        // The tokenizer survives resuming (it comes from the checkpoint), and so does generation.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("tokenizer.json").path))
+        assertSuccess(try runGPT(["generate", "--model", model.path, "--prompt", "the", "--max-tokens", "3"], in: directory))
+        // Settings that come from the checkpoint cannot change on resume.
+        assertFailure(try runGPT(["train", "--resume", model.path, "--data", data.path, "--lr", "0.1"], in: directory), status: 2,
+                      mentioning: ["--lr cannot change when resuming"])
+    }
+
+    func testTrainNeverDeletesForeignFilesInItsOutputDirectory() throws {
+        let directory = try temporaryDirectory(self)
+        let data = directory.appendingPathComponent("corpus.txt")
+        try Data(Self.corpus.utf8).write(to: data)
+        // --out pointing at the folder that holds the data: refused before training, data intact.
+        let result = try runGPT(["train", "--data", data.path, "--out", directory.path, "--steps", "1"] + Self.tinyModel, in: directory)
+        assertFailure(result, status: 2, mentioning: ["holds other files", "corpus.txt"])
+        XCTAssertEqual(try String(contentsOf: data, encoding: .utf8), Self.corpus)
+        assertFailure(try runGPT(["train", "--tokenizer", "gpt2", "--steps", "1"], in: directory), status: 2, mentioning: ["--tokenizer needs --data"])
+        assertFailure(try runGPT(["train", "--data", data.path, "--digits", "3"], in: directory), status: 2, mentioning: ["--digits"])
     }
 
     // MARK: - Bad command lines
