@@ -163,6 +163,14 @@ public func packPanelsOfA(
                 for r in valid..<mr { out[r] = 0 }
                 src += lda
             }
+        } else if valid == mr {
+            // Full panel: walk p outermost so that the packed panel is written contiguously.
+            let src = a + (i0 &* lda &+ depth.lowerBound)
+            for p in 0..<kc {
+                let out = dst + p &* mr
+                var row = src + p
+                for r in 0..<mr { out[r] = row[0]; row += lda }
+            }
         } else {
             for r in 0..<mr {
                 if r < valid {
@@ -198,6 +206,14 @@ public func packPanelsOfB(
                 } else {
                     for p in 0..<kc { dst[p &* nr &+ j] = 0 }
                 }
+            }
+        } else if valid == nr && nr % 8 == 0 {
+            var src = b + (depth.lowerBound &* ldb &+ j0)
+            for p in 0..<kc {
+                let out = dst + p &* nr
+                var j = 0
+                while j < nr { out.storeVector(src.loadVector(SIMD8<Float>.self, at: j), at: j); j &+= 8 }
+                src += ldb
             }
         } else {
             var src = b + (depth.lowerBound &* ldb &+ j0)
