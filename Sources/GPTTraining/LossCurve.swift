@@ -24,7 +24,9 @@ public struct LossCurve: Sendable {
         let width = 800.0, height = 480.0, left = 70.0, right = 20.0, top = 40.0, bottom = 50.0
         let points = (train + validation).filter { $0.loss.isFinite }
         let maxStep = Double(max(1, points.map(\.step).max() ?? 1))
-        let minStep = Double(min(points.map(\.step).min() ?? 0, Int(maxStep) - 1))
+        // Start the axis at 0 when the run does (step 1), so the ticks fall on round numbers.
+        let firstStep = points.map(\.step).min() ?? 0
+        let minStep = Double(min(firstStep <= 1 ? 0 : firstStep, Int(maxStep) - 1))
         var low = Double(points.map(\.loss).min() ?? 0), high = Double(points.map(\.loss).max() ?? 1)
         if high - low < 1e-6 { low -= 0.5; high += 0.5 }
         let pad = (high - low) * 0.05
