@@ -20,7 +20,7 @@ let avx512Flags: [SwiftSetting] = optimizedInDebug
 
 let package = Package(
     name: "GPTKit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization (Atomic, Mutex) needs macOS 15
     products: [
         .library(name: "GPTKit", targets: ["GPTKit"]),
         .executable(name: "gpt", targets: ["gpt"]),
