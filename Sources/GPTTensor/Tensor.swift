@@ -64,9 +64,7 @@ public struct Tensor: Sendable {
     public init(randomNormal shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
                 generator: inout RandomGenerator) {
         self.init(zeros: shape)
-        let n = count
-        let base = storage.base
-        for i in 0..<n { base[i] = mean + standardDeviation * generator.nextNormal() }
+        Kernels.fillNormal(storage.base, count: count, mean: mean, standardDeviation: standardDeviation, generator: &generator)
     }
 
     /// Samples uniformly from `range` (lower bound included, upper excluded).

@@ -41,12 +41,9 @@ func vectorTanh(_ x: Vector) -> Vector {
 }
 
 
-/// Scalar versions with the same formulas, for the tails of rows.
+/// The scalar version of `vectorExp`, for the tails of rows.
 @inlinable @inline(__always)
 func scalarExp(_ x: Float) -> Float { vectorExp(Vector(repeating: x))[0] }
-
-@inlinable @inline(__always)
-func scalarTanh(_ x: Float) -> Float { vectorTanh(Vector(repeating: x))[0] }
 
 /// Lane-wise maximum as compare + blend (`pointwiseMax` is a slow generic call here).
 @inlinable @inline(__always)
