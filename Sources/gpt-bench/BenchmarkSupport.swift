@@ -5,6 +5,12 @@ import GPTKit
 /// Wall-clock seconds of one call of `body`: the median of repeated runs, repeated until
 /// `minimumSeconds` have passed (at least `minimumRuns` times), after one warm-up call.
 func measureSeconds(minimumSeconds: Double = 0.3, minimumRuns: Int = 3, _ body: () -> Void) -> Double {
+    median(measureSamples(minimumSeconds: minimumSeconds, minimumRuns: minimumRuns, body))
+}
+
+/// The wall-clock seconds of each call of `body`, repeated until `minimumSeconds` have passed (at
+/// least `minimumRuns` times, at most 1000), after one warm-up call.
+func measureSamples(minimumSeconds: Double, minimumRuns: Int = 3, _ body: () -> Void) -> [Double] {
     body()
     var samples: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
@@ -14,8 +20,13 @@ func measureSeconds(minimumSeconds: Double = 0.3, minimumRuns: Int = 3, _ body: 
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         if samples.count >= 1000 { break }
     }
-    samples.sort()
-    return samples[samples.count / 2]
+    return samples
+}
+
+/// The median of a non-empty sample.
+func median(_ samples: [Double]) -> Double {
+    let sorted = samples.sorted()
+    return sorted[sorted.count / 2]
 }
 
 /// Command-line options of the form `--name value` and flags `--name`.

@@ -125,7 +125,6 @@ struct MatrixProducts {
 
 // MARK: - Helpers
 
-private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// DRAM read bandwidth in GB/s: a parallel sum of squares over 512 MB (far beyond the caches).
 private func measureReadBandwidth() -> Double {

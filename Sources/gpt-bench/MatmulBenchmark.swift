@@ -11,30 +11,6 @@ struct MatmulCase: Hashable {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
-let numpyMatmulScript = #"""
-import json, sys, time
-import numpy as np
-cases = json.loads(sys.stdin.read())
-rng = np.random.default_rng(0)
-out = []
-for c in cases:
-    m, n, k, op = c["m"], c["n"], c["k"], c["op"]
-    a = rng.standard_normal((k, m) if op == "aTb" else (m, k), dtype=np.float32)
-    b = rng.standard_normal((n, k) if op in ("abT", "gemv") else (k, n), dtype=np.float32)
-    A = a.T if op == "aTb" else a
-    B = b.T if op in ("abT", "gemv") else b
-    C = np.empty((m, n), dtype=np.float32)
-    np.matmul(A, B, out=C)
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < 3 or time.perf_counter() - start < 0.3:
-        t0 = time.perf_counter(); np.matmul(A, B, out=C); samples.append(time.perf_counter() - t0)
-        if len(samples) >= 1000: break
-    samples.sort()
-    out.append(samples[len(samples) // 2])
-print(json.dumps(out))
-"""#
-
 func runMatmulBenchmark(arguments: [String]) throws {
     let options = try BenchmarkOptions(arguments, flagNames: ["json", "no-numpy", "quick", "no-gemv"])
     let allThreads = Parallel.defaultThreadCount
@@ -64,39 +40,38 @@ func runMatmulBenchmark(arguments: [String]) throws {
         }
     }
 
+    // Each case alternates `rounds` times between our product and numpy's (a long-lived child
+    // per thread count), 0.1 s each, and compares the medians of all samples: on a shared host
+    // whose speed drifts, both sides then see the same load.
+    let rounds = max(1, try options.integer("rounds", default: 3))
     var generator = RandomGenerator(seed: 1)
     var ours: [MatmulCase: Double] = [:]
-    for item in cases {
-        let aCount = item.m * item.k, bCount = item.n * item.k
-        let a = Tensor(randomNormal: [aCount], generator: &generator)
-        let b = Tensor(randomNormal: [bCount], generator: &generator)
-        var c = Tensor(zeros: [item.m * item.n])
-        let seconds = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    measureSeconds {
-                        Kernels.sgemm(m: item.m, n: item.n, k: item.k, a: pa.baseAddress!, transposeA: item.op == "aTb",
-                                      b: pb.baseAddress!, transposeB: item.op == "abT" || item.op == "gemv",
-                                      c: pc.baseAddress!, threads: item.threads)
+    var numpy: [MatmulCase: Double] = [:]
+    for threads in threadCounts {
+        let peer = options.flags.contains("no-numpy") ? nil : NumpyPeer(threads: threads)
+        defer { peer?.close() }
+        for item in cases where item.threads == threads {
+            let aCount = item.m * item.k, bCount = item.n * item.k
+            let a = Tensor(randomNormal: [aCount], generator: &generator)
+            let b = Tensor(randomNormal: [bCount], generator: &generator)
+            var c = Tensor(zeros: [item.m * item.n])
+            var ourSamples: [Double] = [], peerSamples: [Double] = []
+            for _ in 0..<rounds {
+                ourSamples += a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            measureSamples(minimumSeconds: 0.1) {
+                                Kernels.sgemm(m: item.m, n: item.n, k: item.k, a: pa.baseAddress!, transposeA: item.op == "aTb",
+                                              b: pb.baseAddress!, transposeB: item.op == "abT" || item.op == "gemv",
+                                              c: pc.baseAddress!, threads: item.threads)
+                            }
+                        }
                     }
                 }
+                if let peer, let samples = peer.time(item, seconds: 0.1) { peerSamples += samples }
             }
-        }
-        ours[item] = seconds
-    }
-
-    var numpy: [MatmulCase: Double] = [:]
-    if !options.flags.contains("no-numpy") {
-        for threads in threadCounts {
-            let subset = cases.filter { $0.threads == threads }
-            let input = "[" + subset.map { "{\"op\": \"\($0.op)\", \"m\": \($0.m), \"n\": \($0.n), \"k\": \($0.k)}" }
-                .joined(separator: ", ") + "]"
-            let env = ["OPENBLAS_NUM_THREADS": "\(threads)", "OMP_NUM_THREADS": "\(threads)", "MKL_NUM_THREADS": "\(threads)"]
-            if let output = runPython(script: numpyMatmulScript, input: input, environment: env),
-               let data = output.data(using: .utf8),
-               let times = try? JSONSerialization.jsonObject(with: data) as? [Double], times.count == subset.count {
-                for (item, time) in zip(subset, times) { numpy[item] = time }
-            }
+            ours[item] = median(ourSamples)
+            if !peerSamples.isEmpty { numpy[item] = median(peerSamples) }
         }
     }
 
@@ -133,4 +108,87 @@ func coldParallelOverhead(tasks: Int) -> Double {
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
     }
     return samples.sorted()[samples.count / 2]
+}
+
+/// A long-lived `python3` child that times numpy products on request, so that each of our
+/// measurements and numpy's of the same shape alternate within seconds of each other and see the
+/// same machine load (this host's speed drifts by ±30% over a minute).
+final class NumpyPeer {
+    private let process = Process()
+    private let input: FileHandle
+    private let output: FileHandle
+    private var buffer = Data()
+
+    static let script = #"""
+import json, sys, time
+import numpy as np
+rng = np.random.default_rng(0)
+arrays = {}
+for line in sys.stdin:
+    c = json.loads(line)
+    m, n, k, op = c["m"], c["n"], c["k"], c["op"]
+    key = (op, m, n, k)
+    if key not in arrays:
+        arrays.clear()
+        a = rng.standard_normal((k, m) if op == "aTb" else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if op in ("abT", "gemv") else (k, n), dtype=np.float32)
+        arrays[key] = (a.T if op == "aTb" else a, b.T if op in ("abT", "gemv") else b,
+                       np.empty((m, n), dtype=np.float32))
+    A, B, C = arrays[key]
+    np.matmul(A, B, out=C)
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < 3 or time.perf_counter() - start < c["seconds"]:
+        t0 = time.perf_counter(); np.matmul(A, B, out=C); samples.append(time.perf_counter() - t0)
+        if len(samples) >= 1000: break
+    # OpenBLAS's idle workers spin for a while after a call; let them park before we answer, so
+    # they never steal cycles from the measurement that follows.
+    time.sleep(0.2)
+    print(json.dumps(samples), flush=True)
+"""#
+
+    /// Starts `python3` with numpy limited to `threads` threads, or returns nil if that fails.
+    init?(threads: Int) {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script]
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "OPENBLAS_CORETYPE")
+        environment.removeValue(forKey: "OPENBLAS_L2_SIZE")
+        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] { environment[key] = "\(threads)" }
+        process.environment = environment
+        let stdinPipe = Pipe(), stdoutPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = FileHandle.nullDevice
+        input = stdinPipe.fileHandleForWriting
+        output = stdoutPipe.fileHandleForReading
+        do { try process.run() } catch { return nil }
+        // A first tiny product proves numpy imports.
+        guard time(MatmulCase(op: "ab", m: 8, n: 8, k: 8, threads: threads), seconds: 0) != nil else {
+            close()
+            return nil
+        }
+    }
+
+    /// numpy's seconds per call for `item`, one sample per call, timed for about `seconds`.
+    func time(_ item: MatmulCase, seconds: Double) -> [Double]? {
+        let request = "{\"op\": \"\(item.op)\", \"m\": \(item.m), \"n\": \(item.n), \"k\": \(item.k), \"seconds\": \(seconds)}\n"
+        do { try input.write(contentsOf: Data(request.utf8)) } catch { return nil }
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[..<newline]
+                buffer.removeSubrange(...newline)
+                return (try? JSONSerialization.jsonObject(with: Data(line))) as? [Double]
+            }
+            let chunk = output.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+        }
+    }
+
+    /// Ends the child.
+    func close() {
+        try? input.close()
+        process.waitUntilExit()
+    }
 }

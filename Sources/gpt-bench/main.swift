@@ -5,8 +5,9 @@ import GPTKit
 let usage = """
 usage: gpt-bench <command> [options]
 commands:
-  matmul [--json] [--no-numpy] [--quick] [--no-gemv] [--shapes MxNxK;...]
-                                   SGEMM GFLOP/s in three forms vs numpy
+  matmul [--json] [--no-numpy] [--quick] [--no-gemv] [--shapes MxNxK;...] [--rounds N]
+                                   SGEMM GFLOP/s in three forms vs numpy, timed in
+                                   alternation (N rounds of 0.1 s each per case, default 3)
   train [--preset mini|gpt2-small|nano] [--batch N] [--seq N] [--steps N] [--recompute none|block] [--json] [--no-torch]
                                    ms per training step, memory, vs PyTorch eager in the same run
   generate [--preset gpt2-small] [--prompt N] [--tokens N] [--json]
@@ -21,6 +22,10 @@ guard let command = arguments.first, !["-h", "--help", "help"].contains(command)
     exit(arguments.isEmpty ? 1 : 0)
 }
 arguments.removeFirst()
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
 do {
     switch command {
     case "matmul": try runMatmulBenchmark(arguments: arguments)
