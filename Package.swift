@@ -36,7 +36,7 @@ let package = Package(
             name: "GPTTensor",
             dependencies: ["GPTKernelCore", "GPTKernelsPortable", "GPTKernelsAVX2", "GPTKernelsAVX512"],
             swiftSettings: optimizedInDebug),
-        .target(name: "GPTLayers", dependencies: ["GPTTensor"]),
+        .target(name: "GPTLayers", dependencies: ["GPTTensor", "GPTKernelCore"]),
         .target(name: "GPTTokenizers"),
         .target(name: "GPTModel", dependencies: ["GPTTensor", "GPTLayers", "GPTTokenizers"]),
         .target(name: "GPTTraining", dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers"]),

@@ -79,11 +79,10 @@ public final class ScratchBuffer: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, capacity))
+        pointer = AlignedMemory.allocateFloats(count: capacity)
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { AlignedMemory.deallocate(pointer) }
 }
 
 /// A process-wide pool of scratch buffers, so that kernels (packing buffers of SGEMM, for

@@ -25,6 +25,30 @@ public func evenSplit(_ count: Int, parts: Int, index: Int) -> Range<Int> {
     return start..<(start &+ base &+ (index < extra ? 1 : 0))
 }
 
+/// Splits `count` into the fewest blocks of at most `limit` and returns the common block size,
+/// rounded up to a multiple of `multiple` (the last block may be smaller). Balanced blocks avoid a
+/// thin last block: K = 1024 with a limit of 768 gives 512 + 512, not 768 + 256.
+@inlinable @inline(__always)
+public func balancedBlock(_ count: Int, limit: Int, multiple: Int) -> Int {
+    let blocks = max(1, (count &+ limit &- 1) / limit)
+    let size = (count &+ blocks &- 1) / blocks
+    return min(max(multiple, (size &+ multiple &- 1) / multiple &* multiple), max(limit, multiple))
+}
+
+/// The floats of packed A that a task keeps for its whole run (all of its rows, all of K) when it
+/// sweeps more than one block of columns, so that A is packed once instead of once per block.
+public let sgemmWholeAPackLimit = 1 << 18
+
+/// How many floats of scratch one task of `sgemmTask` needs, for any task of at most `rows`
+/// rows.
+@inlinable
+public func sgemmScratchCapacity<T: SGEMMTile>(_: T.Type, rows: Int, k: Int, nc: Int) -> Int {
+    let kc = balancedBlock(max(1, k), limit: T.kc, multiple: 8)
+    let paddedRows = (rows &+ T.mr &- 1) / T.mr &* T.mr
+    let mc = min((T.mc &+ T.mr &- 1) / T.mr &* T.mr, paddedRows)
+    return max(mc &* kc, min(paddedRows &* k, sgemmWholeAPackLimit)) &+ kc &* nc &+ T.mr &* T.nr
+}
+
 /// Blocked SGEMM on `threads` threads; see the file's header for the exact contract.
 @inlinable
 public func sgemmBlocked<T: SGEMMTile>(
@@ -42,8 +66,9 @@ public func sgemmBlocked<T: SGEMMTile>(
     var taskCount = flops < sgemmParallelThreshold ? 1 : max(1, threads)
     taskCount = min(taskCount, splitColumns ? panelsN : panelsM)
     let widest = splitColumns ? (panelsN + taskCount - 1) / taskCount * T.nr : panelsN * T.nr
+    let tallest = splitColumns ? m : (panelsM + taskCount - 1) / taskCount * T.mr
     let nc = min(T.nc, widest)
-    let capacity = T.mc * T.kc + T.kc * nc + T.mr * T.nr
+    let capacity = sgemmScratchCapacity(T.self, rows: tallest, k: k, nc: nc)
     ScratchPool.shared.withBuffers(count: taskCount, capacity: capacity) { buffers in
         Parallel.forEachTask(taskCount) { task in
             let panels = evenSplit(splitColumns ? panelsN : panelsM, parts: taskCount, index: task)
@@ -65,6 +90,8 @@ public func sgemmBlocked<T: SGEMMTile>(
 }
 
 /// One task's share of the product: the block `rows × columns` of C, on the calling thread.
+/// `scratch` holds at least `sgemmScratchCapacity(T.self, rows: rows.count, k: k, nc: nc)`
+/// floats.
 @inlinable
 public func sgemmTask<T: SGEMMTile>(
     _: T.Type, rows: Range<Int>, columns: Range<Int>, k: Int,
@@ -75,7 +102,7 @@ public func sgemmTask<T: SGEMMTile>(
     scratch: UnsafeMutablePointer<Float>, nc ncMax: Int
 ) {
     guard !rows.isEmpty, !columns.isEmpty else { return }
-    let mr = T.mr, nr = T.nr, kcMax = T.kc, mcMax = T.mc
+    let mr = T.mr, nr = T.nr
     var firstOverwrite = !accumulate
     if let bias {
         for i in rows {
@@ -94,9 +121,24 @@ public func sgemmTask<T: SGEMMTile>(
         }
         return
     }
+    let kcMax = balancedBlock(k, limit: T.kc, multiple: 8)
+    let mcMax = balancedBlock(rows.count, limit: T.mc, multiple: mr)
+    let paddedRows = (rows.count &+ mr &- 1) / mr &* mr
+    // With several column blocks, A is packed once for all of them if it is small enough:
+    // block (pc, ic) then lives at pc · paddedRows + (ic - rows.lowerBound) · kc.
+    let packWholeA = columns.count > ncMax && paddedRows &* k <= sgemmWholeAPackLimit
     let packedA = scratch
-    let packedB = scratch + mcMax &* kcMax
+    let packedB = scratch + (packWholeA ? paddedRows &* k : mcMax &* kcMax)
     let edgeTile = packedB + kcMax &* ncMax
+    if packWholeA {
+        var pc = 0
+        while pc < k {
+            let kc = min(kcMax, k &- pc)
+            packPanelsOfA(mr: mr, a: a, lda: lda, transposed: transposeA,
+                          rows: rows, depth: pc..<(pc &+ kc), into: packedA + pc &* paddedRows)
+            pc &+= kc
+        }
+    }
     var jc = columns.lowerBound
     while jc < columns.upperBound {
         let nc = min(ncMax, columns.upperBound &- jc)
@@ -109,8 +151,14 @@ public func sgemmTask<T: SGEMMTile>(
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mc = min(mcMax, rows.upperBound &- ic)
-                packPanelsOfA(mr: mr, a: a, lda: lda, transposed: transposeA,
-                              rows: ic..<(ic &+ mc), depth: pc..<(pc &+ kc), into: packedA)
+                let blockA: UnsafeMutablePointer<Float>
+                if packWholeA {
+                    blockA = packedA + (pc &* paddedRows &+ (ic &- rows.lowerBound) &* kc)
+                } else {
+                    blockA = packedA
+                    packPanelsOfA(mr: mr, a: a, lda: lda, transposed: transposeA,
+                                  rows: ic..<(ic &+ mc), depth: pc..<(pc &+ kc), into: blockA)
+                }
                 var jr = 0
                 while jr < nc {
                     let nrValid = min(nr, nc &- jr)
@@ -118,7 +166,7 @@ public func sgemmTask<T: SGEMMTile>(
                     var ir = 0
                     while ir < mc {
                         let mrValid = min(mr, mc &- ir)
-                        let aPanel = UnsafePointer(packedA + ir &* kc)
+                        let aPanel = UnsafePointer(blockA + ir &* kc)
                         let cTile = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
                         if mrValid == mr && nrValid == nr {
                             T.kernel(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ldc, overwrite: overwrite)
@@ -196,9 +244,50 @@ public func packPanelsOfB(
     let kc = depth.count
     var dst = packed
     var j0 = columns.lowerBound
+    if !transposed && nr % 8 == 0 {
+        // Full panels of B, eight rows of depth at a time across all panels: B is read along its
+        // rows (a few sequential streams the prefetcher follows) rather than down a column of
+        // 64-byte pieces one row stride apart, which measured twice as slow.
+        let fullPanels = columns.count / nr
+        var p0 = 0
+        while p0 < kc {
+            let rowsHere = min(8, kc &- p0)
+            var source = b + ((depth.lowerBound &+ p0) &* ldb &+ j0)
+            var out = dst + p0 &* nr
+            for _ in 0..<fullPanels {
+                var row = source, outRow = out
+                for _ in 0..<rowsHere {
+                    var j = 0
+                    while j < nr { outRow.storeVector(row.loadVector(SIMD8<Float>.self, at: j), at: j); j &+= 8 }
+                    row += ldb
+                    outRow += nr
+                }
+                source += nr
+                out += nr &* kc
+            }
+            p0 &+= 8
+        }
+        dst += fullPanels &* nr &* kc
+        j0 &+= fullPanels &* nr
+    }
     while j0 < columns.upperBound {
         let valid = min(nr, columns.upperBound &- j0)
-        if transposed {
+        if transposed && valid == nr && nr % 8 == 0 {
+            // Full panel of Bᵀ: 8 × 8 blocks transposed in registers (3× faster than a scalar
+            // gather, measured on an AVX2 Zen 3).
+            for group in stride(from: 0, to: nr, by: 8) {
+                let src = b + ((j0 &+ group) &* ldb &+ depth.lowerBound)
+                var p = 0
+                while p &+ 8 <= kc {
+                    transpose8x8(src + p, stride: ldb, into: dst + (p &* nr &+ group), outputStride: nr)
+                    p &+= 8
+                }
+                while p < kc {
+                    for j in 0..<8 { dst[p &* nr &+ group &+ j] = src[j &* ldb &+ p] }
+                    p &+= 1
+                }
+            }
+        } else if transposed {
             for j in 0..<nr {
                 if j < valid {
                     let src = b + ((j0 &+ j) &* ldb &+ depth.lowerBound)
@@ -206,14 +295,6 @@ public func packPanelsOfB(
                 } else {
                     for p in 0..<kc { dst[p &* nr &+ j] = 0 }
                 }
-            }
-        } else if valid == nr && nr % 8 == 0 {
-            var src = b + (depth.lowerBound &* ldb &+ j0)
-            for p in 0..<kc {
-                let out = dst + p &* nr
-                var j = 0
-                while j < nr { out.storeVector(src.loadVector(SIMD8<Float>.self, at: j), at: j); j &+= 8 }
-                src += ldb
             }
         } else {
             var src = b + (depth.lowerBound &* ldb &+ j0)
@@ -227,4 +308,34 @@ public func packPanelsOfB(
         dst += nr &* kc
         j0 &+= nr
     }
+}
+
+/// Writes the transpose of the 8 × 8 block at `source` (rows `stride` floats apart) to
+/// `destination` (rows `outputStride` floats apart): three rounds of even/odd deinterleaving,
+/// each of which rotates the 6-bit element index right by one bit, swap the row and column bits.
+@inlinable @inline(__always)
+func transpose8x8(
+    _ source: UnsafePointer<Float>, stride: Int,
+    into destination: UnsafeMutablePointer<Float>, outputStride: Int
+) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func even(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).evenHalf }
+    @inline(__always) func odd(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).oddHalf }
+    let v0 = source.loadVector(V.self, at: 0), v1 = source.loadVector(V.self, at: stride)
+    let v2 = source.loadVector(V.self, at: 2 &* stride), v3 = source.loadVector(V.self, at: 3 &* stride)
+    let v4 = source.loadVector(V.self, at: 4 &* stride), v5 = source.loadVector(V.self, at: 5 &* stride)
+    let v6 = source.loadVector(V.self, at: 6 &* stride), v7 = source.loadVector(V.self, at: 7 &* stride)
+    let w0 = even(v0, v1), w1 = even(v2, v3), w2 = even(v4, v5), w3 = even(v6, v7)
+    let w4 = odd(v0, v1), w5 = odd(v2, v3), w6 = odd(v4, v5), w7 = odd(v6, v7)
+    let x0 = even(w0, w1), x1 = even(w2, w3), x2 = even(w4, w5), x3 = even(w6, w7)
+    let x4 = odd(w0, w1), x5 = odd(w2, w3), x6 = odd(w4, w5), x7 = odd(w6, w7)
+    var out = destination
+    out.storeVector(even(x0, x1), at: 0); out += outputStride
+    out.storeVector(even(x2, x3), at: 0); out += outputStride
+    out.storeVector(even(x4, x5), at: 0); out += outputStride
+    out.storeVector(even(x6, x7), at: 0); out += outputStride
+    out.storeVector(odd(x0, x1), at: 0); out += outputStride
+    out.storeVector(odd(x2, x3), at: 0); out += outputStride
+    out.storeVector(odd(x4, x5), at: 0); out += outputStride
+    out.storeVector(odd(x6, x7), at: 0)
 }

@@ -36,9 +36,8 @@ public func sgemmKernel6x2<V: SIMD, F: MultiplyAddStrategy>(
     let w = V.scalarCount
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var pa = a
-    var pb = b
-    for _ in 0..<kc {
+    // One step of depth p: two vectors of B times six broadcast elements of A.
+    @inline(__always) func step(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>) {
         let b0 = pb.loadVector(V.self, at: 0)
         let b1 = pb.loadVector(V.self, at: w)
         var ar = V(repeating: pa[0])
@@ -53,8 +52,27 @@ public func sgemmKernel6x2<V: SIMD, F: MultiplyAddStrategy>(
         c40 = F.multiplyAdd(ar, b0, c40); c41 = F.multiplyAdd(ar, b1, c41)
         ar = V(repeating: pa[5])
         c50 = F.multiplyAdd(ar, b0, c50); c51 = F.multiplyAdd(ar, b1, c51)
+    }
+    // Unrolled by four: one loop branch per 48 FMAs instead of per 12 (measured 10% faster on
+    // Zen 3 with an L1-resident B panel). The order of the sum over p is unchanged.
+    var pa = a
+    var pb = b
+    let bStep = 2 &* w
+    var remaining = kc
+    while remaining >= 4 {
+        step(pa, pb)
+        step(pa + 6, pb + bStep)
+        step(pa + 12, pb + 2 &* bStep)
+        step(pa + 18, pb + 3 &* bStep)
+        pa += 24
+        pb += 4 &* bStep
+        remaining &-= 4
+    }
+    while remaining > 0 {
+        step(pa, pb)
         pa += 6
-        pb += 2 &* w
+        pb += bStep
+        remaining &-= 1
     }
     storeRow(c00, c01, to: c, overwrite: overwrite)
     storeRow(c10, c11, to: c + ldc, overwrite: overwrite)
@@ -89,9 +107,7 @@ public func sgemmKernel6x4<V: SIMD, F: MultiplyAddStrategy>(
     var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
     var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c30 = V(), c31 = V(), c32 = V(), c33 = V()
     var c40 = V(), c41 = V(), c42 = V(), c43 = V(), c50 = V(), c51 = V(), c52 = V(), c53 = V()
-    var pa = a
-    var pb = b
-    for _ in 0..<kc {
+    @inline(__always) func step(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>) {
         let b0 = pb.loadVector(V.self, at: 0), b1 = pb.loadVector(V.self, at: w)
         let b2 = pb.loadVector(V.self, at: 2 &* w), b3 = pb.loadVector(V.self, at: 3 &* w)
         var ar = V(repeating: pa[0])
@@ -112,8 +128,26 @@ public func sgemmKernel6x4<V: SIMD, F: MultiplyAddStrategy>(
         ar = V(repeating: pa[5])
         c50 = F.multiplyAdd(ar, b0, c50); c51 = F.multiplyAdd(ar, b1, c51)
         c52 = F.multiplyAdd(ar, b2, c52); c53 = F.multiplyAdd(ar, b3, c53)
+    }
+    // Unrolled by four, as the 6 × 2 kernel.
+    var pa = a
+    var pb = b
+    let bStep = 4 &* w
+    var remaining = kc
+    while remaining >= 4 {
+        step(pa, pb)
+        step(pa + 6, pb + bStep)
+        step(pa + 12, pb + 2 &* bStep)
+        step(pa + 18, pb + 3 &* bStep)
+        pa += 24
+        pb += 4 &* bStep
+        remaining &-= 4
+    }
+    while remaining > 0 {
+        step(pa, pb)
         pa += 6
-        pb += 4 &* w
+        pb += bStep
+        remaining &-= 1
     }
     let w2 = 2 &* w
     storeRow(c00, c01, to: c, overwrite: overwrite); storeRow(c02, c03, to: c + w2, overwrite: overwrite)

@@ -14,12 +14,13 @@ public enum AVX2Tile: SGEMMTile {
     public static var mr: Int { 6 }
     /// Columns of the register tile.
     public static var nr: Int { 2 * SIMD8<Float>.scalarCount }
-    /// Depth of a packed block.
-    public static var kc: Int { 256 }
-    /// Rows of a packed A block.
-    public static var mc: Int { 168 }
-    /// Columns of a packed B block.
-    public static var nc: Int { 4080 }
+    /// Depth of a packed block (at most; K is split into balanced blocks). 768 covers GPT-2's K
+    /// in one block, so C is written once instead of read and written per block.
+    public static var kc: Int { 768 }
+    /// Rows of a packed A block (at most): 96 × 768 floats, 288 KiB, stays in a 512 KiB L2.
+    public static var mc: Int { 96 }
+    /// Columns of a packed B block: 768 × 512 floats, 1.5 MiB per thread, stays in L3.
+    public static var nc: Int { 512 }
     /// The register-tile micro-kernel (see `SGEMMTile`).
     @inline(never)
     public static func kernel(

@@ -19,7 +19,7 @@ public enum AVX512Tile: SGEMMTile {
     /// Rows of a packed A block.
     public static var mc: Int { 96 }
     /// Columns of a packed B block.
-    public static var nc: Int { 4032 }
+    public static var nc: Int { 1024 }
     /// The register-tile micro-kernel (see `SGEMMTile`).
     @inline(never)
     public static func kernel(

@@ -1,6 +1,7 @@
 // A bump allocator for activations: every forward pass takes its outputs and saved records
 // from an arena, and resetting the arena frees them all at once. Once the arena has seen the
 // largest step it is one block, and a step allocates nothing.
+import GPTKernelCore
 
 /// A region of floats handed out by bumping a pointer; `reset()` frees everything.
 ///
@@ -20,12 +21,10 @@ public final class Arena {
         addBlock(max(16, capacity))
     }
 
-    deinit { blocks.forEach { UnsafeMutableRawPointer($0.base).deallocate() } }
+    deinit { blocks.forEach { AlignedMemory.deallocate($0.base) } }
 
     private func addBlock(_ capacity: Int) {
-        let base = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: capacity)
-        blocks.append((base, capacity))
+        blocks.append((AlignedMemory.allocateFloats(count: capacity), capacity))
     }
 
     /// The floats currently reserved by all blocks.
@@ -39,9 +38,8 @@ public final class Arena {
             used = 0
             if blockIndex == blocks.count || blocks[blockIndex].capacity < rounded {
                 // A new block here; blocks after it (from an earlier, larger pass) stay for reuse.
-                let base = UnsafeMutableRawPointer.allocate(byteCount: max(rounded, blocks[blockIndex - 1].capacity) * 4, alignment: 64)
-                    .bindMemory(to: Float.self, capacity: max(rounded, blocks[blockIndex - 1].capacity))
-                blocks.insert((base, max(rounded, blocks[blockIndex - 1].capacity)), at: blockIndex)
+                let size = max(rounded, blocks[blockIndex - 1].capacity)
+                blocks.insert((AlignedMemory.allocateFloats(count: size), size), at: blockIndex)
             }
         }
         let pointer = blocks[blockIndex].base + used
@@ -74,7 +72,7 @@ public final class Arena {
     /// Frees everything; if the last pass needed several blocks, merges them into one.
     public func reset() {
         if blocks.count > 1 {
-            blocks.forEach { UnsafeMutableRawPointer($0.base).deallocate() }
+            blocks.forEach { AlignedMemory.deallocate($0.base) }
             blocks = []
             addBlock(highWater)
         }

@@ -1,6 +1,7 @@
 // Every parameter of a model, named and shaped, laid out in one flat buffer (as llm.c does).
 // Gradients, the optimizer's moments and the weight-decay mask use the same layout, so the
 // optimizer is one loop, clipping is one norm and a checkpoint is one write.
+import GPTKernelCore
 import GPTTensor
 #if canImport(Glibc)
 import Glibc
@@ -98,7 +99,7 @@ public final class ParameterBuffer: @unchecked Sendable {
     public init(layout: ParameterLayout) {
         self.layout = layout
         let n = max(1, layout.count)
-        values = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
+        values = AlignedMemory.allocateFloats(count: n)
         values.initialize(repeating: 0, count: n)
         guard let block = calloc(n * 4 + 64, 1) else { preconditionFailure("ParameterBuffer: cannot allocate \(n) gradients") }
         gradientBlock = block
@@ -106,7 +107,7 @@ public final class ParameterBuffer: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(values).deallocate()
+        AlignedMemory.deallocate(values)
         free(gradientBlock)
     }
 

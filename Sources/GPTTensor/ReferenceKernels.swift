@@ -13,17 +13,28 @@ public enum ReferenceKernels {
         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
     ) {
         let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
+        // Each element is summed in Double, in increasing p; the loop order only follows B's
+        // layout so that large references stay quick.
+        var totals = [Double](repeating: 0, count: n)
         for i in 0..<m {
             for j in 0..<n {
-                var total: Double = accumulate ? Double(c[i * ldc + j]) : 0
-                if let bias { total += Double(bias[j]) }
-                for p in 0..<k {
-                    let x = transposeA ? a[p * lda + i] : a[i * lda + p]
-                    let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
-                    total += Double(x) * Double(y)
-                }
-                c[i * ldc + j] = Float(total)
+                totals[j] = accumulate ? Double(c[i * ldc + j]) : 0
+                if let bias { totals[j] += Double(bias[j]) }
             }
+            if transposeB {
+                for j in 0..<n {
+                    for p in 0..<k {
+                        let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                        totals[j] += Double(x) * Double(b[j * ldb + p])
+                    }
+                }
+            } else {
+                for p in 0..<k {
+                    let x = Double(transposeA ? a[p * lda + i] : a[i * lda + p])
+                    for j in 0..<n { totals[j] += x * Double(b[p * ldb + j]) }
+                }
+            }
+            for j in 0..<n { c[i * ldc + j] = Float(totals[j]) }
         }
     }
 

@@ -1,10 +1,13 @@
+import GPTKernelCore
+
 // The memory behind tensors: one 64-byte aligned block of floats, owned by a final class so
 // that `Tensor` can share it between views and copy it on write.
 
 /// An aligned, fixed-size block of `Float`s. Tensors share one storage between views and copy it
 /// before writing when it is shared (copy-on-write).
 public final class TensorStorage: @unchecked Sendable {
-    /// The first element. Aligned to 64 bytes.
+    /// The first element. Aligned to 64 bytes (2 MiB, on huge pages, when large: see
+    /// `AlignedMemory`).
     public let base: UnsafeMutablePointer<Float>
     /// The number of elements.
     public let count: Int
@@ -13,16 +16,14 @@ public final class TensorStorage: @unchecked Sendable {
     public init(zeros count: Int) {
         precondition(count >= 0, "TensorStorage: negative count")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        base = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        base = AlignedMemory.allocateFloats(count: count)
         base.initialize(repeating: 0, count: count)
     }
 
     /// Allocates `count` elements without setting them; the caller writes every one.
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        base = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        base = AlignedMemory.allocateFloats(count: count)
     }
 
     /// A new storage holding a copy of `count` elements starting at `source`.
@@ -31,5 +32,5 @@ public final class TensorStorage: @unchecked Sendable {
         base.initialize(from: source, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { AlignedMemory.deallocate(base) }
 }

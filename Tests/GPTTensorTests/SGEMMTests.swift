@@ -67,6 +67,21 @@ final class SGEMMTests: XCTestCase {
         }
     }
 
+    func testShapesThatCrossEveryBlockingBoundary() {
+        // Depth split into balanced blocks (K > 768); more than one 512-column block per task,
+        // with A packed once for all of them (130 × 800, 60 × 1700) or once per block
+        // (160 × 1700 floats is over the whole-A limit).
+        for (m, n, k, threads) in [(130, 1100, 800, 2), (60, 700, 1700, 1), (160, 600, 1700, 1)] {
+            for (tA, tB) in [(false, false), (false, true), (true, false)] {
+                check(m: m, n: n, k: k, transposeA: tA, transposeB: tB, threads: threads)
+            }
+        }
+        check(m: 130, n: 1100, k: 800, transposeA: false, transposeB: true, bias: true, accumulate: true, padding: 3)
+        // A row split whose two tasks straddle the whole-A limit (654 × 401 floats over it, 648 ×
+        // 401 under): the smaller task packs all of A into scratch sized for the larger one.
+        check(m: 1300, n: 600, k: 401, transposeA: false, transposeB: true)
+    }
+
     func testBiasAccumulateAndLeadingDimensions() {
         for (m, n, k) in [(1, 17, 65), (3, 33, 17), (65, 127, 300), (200, 150, 100)] {
             for (tA, tB) in [(false, false), (false, true), (true, false)] {
