@@ -134,7 +134,7 @@ public func sgemmTask<T: SGEMMTile>(
         var pc = 0
         while pc < k {
             let kc = min(kcMax, k &- pc)
-            packPanelsOfA(mr: mr, a: a, lda: lda, transposed: transposeA,
+            packPanelsOfA(T.self, a: a, lda: lda, transposed: transposeA,
                           rows: rows, depth: pc..<(pc &+ kc), into: packedA + pc &* paddedRows)
             pc &+= kc
         }
@@ -145,7 +145,7 @@ public func sgemmTask<T: SGEMMTile>(
         var pc = 0
         while pc < k {
             let kc = min(kcMax, k &- pc)
-            packPanelsOfB(nr: nr, b: b, ldb: ldb, transposed: transposeB,
+            packPanelsOfB(T.self, b: b, ldb: ldb, transposed: transposeB,
                           depth: pc..<(pc &+ kc), columns: jc..<(jc &+ nc), into: packedB)
             let overwrite = firstOverwrite && pc == 0
             var ic = rows.lowerBound
@@ -156,7 +156,7 @@ public func sgemmTask<T: SGEMMTile>(
                     blockA = packedA + (pc &* paddedRows &+ (ic &- rows.lowerBound) &* kc)
                 } else {
                     blockA = packedA
-                    packPanelsOfA(mr: mr, a: a, lda: lda, transposed: transposeA,
+                    packPanelsOfA(T.self, a: a, lda: lda, transposed: transposeA,
                                   rows: ic..<(ic &+ mc), depth: pc..<(pc &+ kc), into: blockA)
                 }
                 var jr = 0
@@ -191,16 +191,64 @@ public func sgemmTask<T: SGEMMTile>(
 
 // MARK: - Packing
 
+// Generic over the tile so that each per-ISA target compiles its own specialisation with its
+// own flags: a plain function would run GPTKernelCore's baseline (SSE2) copy whenever the
+// optimiser declines to inline it.
 /// Packs op(A)[rows, depth] into MR-row panels: panel q holds rows lowerBound + q·MR ..., laid
 /// out [p][r]; rows past the end are zero.
 @inlinable
-public func packPanelsOfA(
-    mr: Int, a: UnsafePointer<Float>, lda: Int, transposed: Bool,
+public func packPanelsOfA<T: SGEMMTile>(
+    _: T.Type, a: UnsafePointer<Float>, lda: Int, transposed: Bool,
     rows: Range<Int>, depth: Range<Int>, into packed: UnsafeMutablePointer<Float>
 ) {
+    let mr = T.mr
     let kc = depth.count
     var dst = packed
     var i0 = rows.lowerBound
+    if mr == 6 && transposed {
+        // Full panels, op(A)[i, p] = a[p · lda + i]: each stored row holds six rows' values side
+        // by side. Eight stored rows at a time across all panels, so that A is read along its
+        // rows (a column of 24-byte pieces one row stride apart measured 1.7× slower).
+        let fullPanels = rows.count / 6
+        var p0 = 0
+        while p0 < kc {
+            let steps = min(8, kc &- p0)
+            var source = a + ((depth.lowerBound &+ p0) &* lda &+ i0)
+            var out = packed + p0 &* 6
+            for _ in 0..<fullPanels {
+                var row = source, outRow = out
+                for _ in 0..<steps {
+                    outRow.storeVector(row.loadVector(SIMD4<Float>.self, at: 0), at: 0)
+                    outRow.storeVector(row.loadVector(SIMD2<Float>.self, at: 4), at: 4)
+                    row += lda
+                    outRow += 6
+                }
+                source += 6
+                out += 6 &* kc
+            }
+            p0 &+= 8
+        }
+        dst += fullPanels &* 6 &* kc
+        i0 &+= fullPanels &* 6
+    } else if mr == 6 {
+        // Full panels of six rows of A, one panel at a time (six sequential streams), eight
+        // steps of depth per 8 × 8 register transpose (two zero rows pad the six).
+        let fullPanels = rows.count / 6
+        for _ in 0..<fullPanels {
+            let source = a + (i0 &* lda &+ depth.lowerBound)
+            var p = 0
+            while p &+ 8 <= kc {
+                store6x8Transposed(source + p, stride: lda, into: dst + p &* 6)
+                p &+= 8
+            }
+            while p < kc {
+                for r in 0..<6 { dst[p &* 6 &+ r] = source[r &* lda &+ p] }
+                p &+= 1
+            }
+            dst += 6 &* kc
+            i0 &+= 6
+        }
+    }
     while i0 < rows.upperBound {
         let valid = min(mr, rows.upperBound &- i0)
         if transposed {
@@ -234,13 +282,15 @@ public func packPanelsOfA(
     }
 }
 
+// Generic over the tile, as packPanelsOfA.
 /// Packs op(B)[depth, columns] into NR-column panels laid out [p][j]; columns past the end are
 /// zero.
 @inlinable
-public func packPanelsOfB(
-    nr: Int, b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
+public func packPanelsOfB<T: SGEMMTile>(
+    _: T.Type, b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
     depth: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>
 ) {
+    let nr = T.nr
     let kc = depth.count
     var dst = packed
     var j0 = columns.lowerBound
@@ -310,32 +360,63 @@ public func packPanelsOfB(
     }
 }
 
+/// The transpose of the 8 × 8 block whose rows are `v0 ... v7`: three rounds of even/odd
+/// deinterleaving, each of which rotates the 6-bit element index right by one bit, swap the row
+/// and column bits.
+@inlinable @inline(__always)
+func transposed8x8(
+    _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>,
+    _ v4: SIMD8<Float>, _ v5: SIMD8<Float>, _ v6: SIMD8<Float>, _ v7: SIMD8<Float>
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func even(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).evenHalf }
+    @inline(__always) func odd(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).oddHalf }
+    let w0 = even(v0, v1), w1 = even(v2, v3), w2 = even(v4, v5), w3 = even(v6, v7)
+    let w4 = odd(v0, v1), w5 = odd(v2, v3), w6 = odd(v4, v5), w7 = odd(v6, v7)
+    let x0 = even(w0, w1), x1 = even(w2, w3), x2 = even(w4, w5), x3 = even(w6, w7)
+    let x4 = odd(w0, w1), x5 = odd(w2, w3), x6 = odd(w4, w5), x7 = odd(w6, w7)
+    return (even(x0, x1), even(x2, x3), even(x4, x5), even(x6, x7),
+            odd(x0, x1), odd(x2, x3), odd(x4, x5), odd(x6, x7))
+}
+
 /// Writes the transpose of the 8 × 8 block at `source` (rows `stride` floats apart) to
-/// `destination` (rows `outputStride` floats apart): three rounds of even/odd deinterleaving,
-/// each of which rotates the 6-bit element index right by one bit, swap the row and column bits.
+/// `destination` (rows `outputStride` floats apart).
 @inlinable @inline(__always)
 func transpose8x8(
     _ source: UnsafePointer<Float>, stride: Int,
     into destination: UnsafeMutablePointer<Float>, outputStride: Int
 ) {
     typealias V = SIMD8<Float>
-    @inline(__always) func even(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).evenHalf }
-    @inline(__always) func odd(_ a: V, _ b: V) -> V { SIMD16<Float>(lowHalf: a, highHalf: b).oddHalf }
-    let v0 = source.loadVector(V.self, at: 0), v1 = source.loadVector(V.self, at: stride)
-    let v2 = source.loadVector(V.self, at: 2 &* stride), v3 = source.loadVector(V.self, at: 3 &* stride)
-    let v4 = source.loadVector(V.self, at: 4 &* stride), v5 = source.loadVector(V.self, at: 5 &* stride)
-    let v6 = source.loadVector(V.self, at: 6 &* stride), v7 = source.loadVector(V.self, at: 7 &* stride)
-    let w0 = even(v0, v1), w1 = even(v2, v3), w2 = even(v4, v5), w3 = even(v6, v7)
-    let w4 = odd(v0, v1), w5 = odd(v2, v3), w6 = odd(v4, v5), w7 = odd(v6, v7)
-    let x0 = even(w0, w1), x1 = even(w2, w3), x2 = even(w4, w5), x3 = even(w6, w7)
-    let x4 = odd(w0, w1), x5 = odd(w2, w3), x6 = odd(w4, w5), x7 = odd(w6, w7)
+    let t = transposed8x8(
+        source.loadVector(V.self, at: 0), source.loadVector(V.self, at: stride),
+        source.loadVector(V.self, at: 2 &* stride), source.loadVector(V.self, at: 3 &* stride),
+        source.loadVector(V.self, at: 4 &* stride), source.loadVector(V.self, at: 5 &* stride),
+        source.loadVector(V.self, at: 6 &* stride), source.loadVector(V.self, at: 7 &* stride))
     var out = destination
-    out.storeVector(even(x0, x1), at: 0); out += outputStride
-    out.storeVector(even(x2, x3), at: 0); out += outputStride
-    out.storeVector(even(x4, x5), at: 0); out += outputStride
-    out.storeVector(even(x6, x7), at: 0); out += outputStride
-    out.storeVector(odd(x0, x1), at: 0); out += outputStride
-    out.storeVector(odd(x2, x3), at: 0); out += outputStride
-    out.storeVector(odd(x4, x5), at: 0); out += outputStride
-    out.storeVector(odd(x6, x7), at: 0)
+    out.storeVector(t.0, at: 0); out += outputStride
+    out.storeVector(t.1, at: 0); out += outputStride
+    out.storeVector(t.2, at: 0); out += outputStride
+    out.storeVector(t.3, at: 0); out += outputStride
+    out.storeVector(t.4, at: 0); out += outputStride
+    out.storeVector(t.5, at: 0); out += outputStride
+    out.storeVector(t.6, at: 0); out += outputStride
+    out.storeVector(t.7, at: 0)
+}
+
+/// Packs six rows × eight columns at `source` (rows `stride` floats apart) as eight groups of
+/// six, `destination[t · 6 + r] = source[r · stride + t]`: one 8 × 8 register transpose with two
+/// zero rows, then six lanes of each column stored.
+@inlinable @inline(__always)
+func store6x8Transposed(_ source: UnsafePointer<Float>, stride: Int, into destination: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    let t = transposed8x8(
+        source.loadVector(V.self, at: 0), source.loadVector(V.self, at: stride),
+        source.loadVector(V.self, at: 2 &* stride), source.loadVector(V.self, at: 3 &* stride),
+        source.loadVector(V.self, at: 4 &* stride), source.loadVector(V.self, at: 5 &* stride), V(), V())
+    @inline(__always) func store(_ v: V, _ offset: Int) {
+        destination.storeVector(v.lowHalf, at: offset)
+        destination.storeVector(v.highHalf.lowHalf, at: offset &+ 4)
+    }
+    store(t.0, 0); store(t.1, 6); store(t.2, 12); store(t.3, 18)
+    store(t.4, 24); store(t.5, 30); store(t.6, 36); store(t.7, 42)
 }
