@@ -13,10 +13,11 @@
 // is bit-identical for any thread count.
 
 /// Below this many floating-point operations a product runs on the calling thread. Measured on
-/// a 2-core Zen 3 with products alternating in one process: splitting 128³ (4 MFLOP) over two
-/// threads took 102 µs against 64 µs on one, while 160³ (8 MFLOP) gained 1.2–1.6× and 200³
-/// nothing either way; a Dispatch worker's wake-up is 3–18 µs here.
-public let sgemmParallelThreshold = 12_000_000
+/// this project's 2-core Zen 3 with the spinning worker pool, products alternating in one
+/// process (`ab`, 2 threads against 1): 128³ (4 MFLOP) 83 against 56 GFLOP/s, 160³ 105 against
+/// 54, 96³ (1.8 MFLOP) 75 against 53, 64³ even. When the workers have parked, the caller runs
+/// every task itself after a futex wake of a few microseconds, under 10% of a 3 MFLOP product.
+public let sgemmParallelThreshold = 3_000_000
 
 /// Splits `0..<count` into `parts` contiguous ranges whose sizes differ by at most one and
 /// returns range `index`.
