@@ -69,6 +69,7 @@ final class WorkerPool: @unchecked Sendable {
     /// nested one): the caller then uses Dispatch.
     @usableFromInline
     func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        precondition(count < 1 << 32, "WorkerPool: too many tasks")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return false
         }
@@ -87,7 +88,13 @@ final class WorkerPool: @unchecked Sendable {
                 if sleepers > 0 { pthread_cond_broadcast(condition) }
                 pthread_mutex_unlock(mutex)
                 work(generation: job, body: UnsafeRawPointer(pointer), count: count)
-                while finished.load(ordering: .acquiring) < count {}
+                // A worker descheduled mid-task (a loaded host) would otherwise cost a whole
+                // time slice of spinning here.
+                var spins = 0
+                while finished.load(ordering: .acquiring) < count {
+                    spins &+= 1
+                    if spins > 4096 { sched_yield() }
+                }
             }
         }
         return true
@@ -107,10 +114,18 @@ final class WorkerPool: @unchecked Sendable {
                 word = original
                 continue
             }
-            function.pointee(word & 0xFFFF_FFFF)
+            Self.invoke(function, word & 0xFFFF_FFFF)
             finished.add(1, ordering: .releasing)
             word = claim.load(ordering: .acquiring)
         }
+    }
+
+    /// Calls the task body. Out of line, so that the copy of the closure it retains is released
+    /// before the task is counted as finished: `withoutActuallyEscaping` traps if the submitter
+    /// returns while any copy is alive.
+    @inline(never)
+    private static func invoke(_ function: UnsafePointer<(Int) -> Void>, _ index: Int) {
+        function.pointee(index)
     }
 
     private func workerLoop() {
