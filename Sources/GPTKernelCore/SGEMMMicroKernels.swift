@@ -24,6 +24,35 @@ public protocol SGEMMTile {
         c: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool)
 }
 
+// MARK: - Depth loop
+
+/// Calls `step(a + 6·p, b + bStep·p)` for p = 0 ..< kc in increasing order, four steps per loop
+/// branch. Always inlined together with `step`, so each kernel's loop body is straight-line FMAs.
+@inlinable @inline(__always)
+func forEachDepthUnrolledByFour(
+    kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStep: Int,
+    _ step: (UnsafePointer<Float>, UnsafePointer<Float>) -> Void
+) {
+    var pa = a
+    var pb = b
+    var remaining = kc
+    while remaining >= 4 {
+        step(pa, pb)
+        step(pa + 6, pb + bStep)
+        step(pa + 12, pb + 2 &* bStep)
+        step(pa + 18, pb + 3 &* bStep)
+        pa += 24
+        pb += 4 &* bStep
+        remaining &-= 4
+    }
+    while remaining > 0 {
+        step(pa, pb)
+        pa += 6
+        pb += bStep
+        remaining &-= 1
+    }
+}
+
 // MARK: - 6 × 2 vectors
 
 /// The 6 × (2·W) micro-kernel, W = `V.scalarCount`: 12 accumulators, for 16-register files
@@ -55,25 +84,7 @@ public func sgemmKernel6x2<V: SIMD, F: MultiplyAddStrategy>(
     }
     // Unrolled by four: one loop branch per 48 FMAs instead of per 12 (measured 10% faster on
     // Zen 3 with an L1-resident B panel). The order of the sum over p is unchanged.
-    var pa = a
-    var pb = b
-    let bStep = 2 &* w
-    var remaining = kc
-    while remaining >= 4 {
-        step(pa, pb)
-        step(pa + 6, pb + bStep)
-        step(pa + 12, pb + 2 &* bStep)
-        step(pa + 18, pb + 3 &* bStep)
-        pa += 24
-        pb += 4 &* bStep
-        remaining &-= 4
-    }
-    while remaining > 0 {
-        step(pa, pb)
-        pa += 6
-        pb += bStep
-        remaining &-= 1
-    }
+    forEachDepthUnrolledByFour(kc: kc, a: a, b: b, bStep: 2 &* w, step)
     storeRow(c00, c01, to: c, overwrite: overwrite)
     storeRow(c10, c11, to: c + ldc, overwrite: overwrite)
     storeRow(c20, c21, to: c + 2 &* ldc, overwrite: overwrite)
@@ -129,26 +140,7 @@ public func sgemmKernel6x4<V: SIMD, F: MultiplyAddStrategy>(
         c50 = F.multiplyAdd(ar, b0, c50); c51 = F.multiplyAdd(ar, b1, c51)
         c52 = F.multiplyAdd(ar, b2, c52); c53 = F.multiplyAdd(ar, b3, c53)
     }
-    // Unrolled by four, as the 6 × 2 kernel.
-    var pa = a
-    var pb = b
-    let bStep = 4 &* w
-    var remaining = kc
-    while remaining >= 4 {
-        step(pa, pb)
-        step(pa + 6, pb + bStep)
-        step(pa + 12, pb + 2 &* bStep)
-        step(pa + 18, pb + 3 &* bStep)
-        pa += 24
-        pb += 4 &* bStep
-        remaining &-= 4
-    }
-    while remaining > 0 {
-        step(pa, pb)
-        pa += 6
-        pb += bStep
-        remaining &-= 1
-    }
+    forEachDepthUnrolledByFour(kc: kc, a: a, b: b, bStep: 4 &* w, step)
     let w2 = 2 &* w
     storeRow(c00, c01, to: c, overwrite: overwrite); storeRow(c02, c03, to: c + w2, overwrite: overwrite)
     var row = c + ldc
