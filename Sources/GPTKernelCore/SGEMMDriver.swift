@@ -252,6 +252,7 @@ public func packPanelsOfA<T: SGEMMTile>(
             i0 &+= 6
         }
     }
+    // The last, partial panel (and every panel of a tile whose MR is not 6), element by element.
     while i0 < rows.upperBound {
         let valid = min(mr, rows.upperBound &- i0)
         if transposed {
@@ -261,14 +262,6 @@ public func packPanelsOfA<T: SGEMMTile>(
                 for r in 0..<valid { out[r] = src[r] }
                 for r in valid..<mr { out[r] = 0 }
                 src += lda
-            }
-        } else if valid == mr {
-            // Full panel: walk p outermost so that the packed panel is written contiguously.
-            let src = a + (i0 &* lda &+ depth.lowerBound)
-            for p in 0..<kc {
-                let out = dst + p &* mr
-                var row = src + p
-                for r in 0..<mr { out[r] = row[0]; row += lda }
             }
         } else {
             for r in 0..<mr {

@@ -75,11 +75,7 @@ func runPython(script: String, input: String, environment extra: [String: String
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script]
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "OPENBLAS_CORETYPE")
-    environment.removeValue(forKey: "OPENBLAS_L2_SIZE")
-    for (key, value) in extra { environment[key] = value }
-    process.environment = environment
+    process.environment = pythonEnvironment(extra)
     let stdinPipe = Pipe(), stdoutPipe = Pipe()
     process.standardInput = stdinPipe
     process.standardOutput = stdoutPipe
@@ -91,6 +87,16 @@ func runPython(script: String, input: String, environment extra: [String: String
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { return nil }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// This process's environment for a `python3` peer: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+/// removed (they slow a current numpy down), then `extra` set.
+func pythonEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "OPENBLAS_CORETYPE")
+    environment.removeValue(forKey: "OPENBLAS_L2_SIZE")
+    for (key, value) in extra { environment[key] = value }
+    return environment
 }
 
 /// One JSON object on one line, keys in the given order.

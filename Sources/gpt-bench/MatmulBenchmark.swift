@@ -151,11 +151,8 @@ for line in sys.stdin:
     init?(threads: Int) {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script]
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "OPENBLAS_CORETYPE")
-        environment.removeValue(forKey: "OPENBLAS_L2_SIZE")
-        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] { environment[key] = "\(threads)" }
-        process.environment = environment
+        process.environment = pythonEnvironment(
+            ["OPENBLAS_NUM_THREADS": "\(threads)", "OMP_NUM_THREADS": "\(threads)", "MKL_NUM_THREADS": "\(threads)"])
         let stdinPipe = Pipe(), stdoutPipe = Pipe()
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
