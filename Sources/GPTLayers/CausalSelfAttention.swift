@@ -1,14 +1,22 @@
 // Causal self-attention with a fused QKV projection, grouped-query heads and optional RoPE.
 import GPTTensor
 
-/// Causal multi-head self-attention: fused `c_attn` projection to q (NH heads), k and v (KVH
-/// heads each), optional rotary embedding on q and k, softmax(q·kᵀ/√HS) with a causal mask
+/// How the query, key and value projections are stored.
+public enum QKVProjectionLayout: Sendable, Hashable {
+    /// One fused matrix `[(NH + 2·KVH)·HS, C]` (GPT-2's `c_attn`): the query heads' rows, then
+    /// the key heads', then the value heads'. The associated value is its name prefix.
+    case fused(String)
+    /// Three matrices `q [NH·HS, C]`, `k [KVH·HS, C]`, `v [KVH·HS, C]` (Llama's `q_proj`,
+    /// `k_proj`, `v_proj`), each written into its column slice of the same q/k/v rows.
+    case separate(query: String, key: String, value: String)
+}
+
+/// Causal multi-head self-attention: projections to q (NH heads), k and v (KVH heads each) of
+/// head size HS, optional rotary embedding on q and k, softmax(q·kᵀ/√HS) with a causal mask
 /// (`F.scaled_dot_product_attention(is_causal=True)`), query head h reading key/value head
-/// h / (NH/KVH), then the `c_proj` output projection. KVH = NH is multi-head attention,
-/// KVH = 1 multi-query, anything between grouped-query.
-///
-/// `c_attn.weight` is `[(NH + 2·KVH)·HS, C]`: the query heads' rows, then the key heads', then
-/// the value heads'.
+/// h / (NH/KVH), then the output projection NH·HS → C. KVH = NH is multi-head attention,
+/// KVH = 1 multi-query, anything between grouped-query. HS is usually C / NH but may be set
+/// explicitly (`head_dim`).
 public struct CausalSelfAttention: Sendable, Hashable {
     /// C, the model width.
     public let dimensions: Int
@@ -16,10 +24,10 @@ public struct CausalSelfAttention: Sendable, Hashable {
     public let heads: Int
     /// KVH, the key/value heads.
     public let keyValueHeads: Int
-    /// HS = C / NH.
+    /// HS, the width of one head.
     public let headSize: Int
-    /// The fused projection C → (NH + 2·KVH)·HS.
-    public let qkv: Linear
+    /// The projections C → q, k, v: one fused `Linear` or three (q, k, v), see `QKVProjectionLayout`.
+    public let qkvProjections: [Linear]
     /// The output projection NH·HS → C.
     public let projection: Linear
     /// RoPE on q and k, if used.
@@ -40,27 +48,80 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let dropout: Dropout?
     }
 
-    /// Registers `name.c_attn` and `name.c_proj`.
+    /// Registers GPT-2 style `name.c_attn` (fused) and `name.c_proj`, with HS = C / NH.
     /// - Throws: `LayerError.invalidConfiguration` if C is not divisible by NH or NH by KVH.
     public init(dimensions: Int, heads: Int, keyValueHeads: Int? = nil, bias: Bool = true, rotary: RotaryEmbedding? = nil,
                 name: String, layout: inout ParameterLayout) throws {
-        let kvHeads = keyValueHeads ?? heads
         guard heads > 0, dimensions % heads == 0 else {
             throw LayerError.invalidConfiguration("width \(dimensions) is not divisible by \(heads) heads")
+        }
+        try self.init(dimensions: dimensions, heads: heads, keyValueHeads: keyValueHeads, headSize: dimensions / heads,
+                      projections: .fused("\(name).c_attn"), outputName: "\(name).c_proj", qkvBias: bias, outputBias: bias,
+                      rotary: rotary, layout: &layout)
+    }
+
+    /// Registers the projections under the given names, with an explicit head size and
+    /// separate bias choices for q/k/v (Qwen2 has them) and the output projection.
+    /// - Throws: `LayerError.invalidConfiguration` if a size is not positive, NH is not a
+    ///   multiple of KVH, or the rotary head size differs from HS.
+    public init(
+        dimensions: Int, heads: Int, keyValueHeads: Int? = nil, headSize: Int, projections: QKVProjectionLayout,
+        outputName: String, qkvBias: Bool, outputBias: Bool, rotary: RotaryEmbedding? = nil, layout: inout ParameterLayout
+    ) throws {
+        let kvHeads = keyValueHeads ?? heads
+        guard dimensions > 0, heads > 0, headSize > 0 else {
+            throw LayerError.invalidConfiguration("attention sizes must be positive (width \(dimensions), \(heads) heads of \(headSize))")
         }
         guard kvHeads > 0, heads % kvHeads == 0 else {
             throw LayerError.invalidConfiguration("\(heads) heads are not a multiple of \(kvHeads) key/value heads")
         }
-        if let rotary, rotary.headSize != dimensions / heads {
-            throw LayerError.invalidConfiguration("rotary head size \(rotary.headSize) differs from \(dimensions / heads)")
+        if let rotary, rotary.headSize != headSize {
+            throw LayerError.invalidConfiguration("rotary head size \(rotary.headSize) differs from \(headSize)")
         }
         self.dimensions = dimensions
         self.heads = heads
         self.keyValueHeads = kvHeads
-        self.headSize = dimensions / heads
+        self.headSize = headSize
         self.rotary = rotary
-        qkv = Linear(inputSize: dimensions, outputSize: (heads + 2 * kvHeads) * headSize, bias: bias, name: "\(name).c_attn", layout: &layout)
-        projection = Linear(inputSize: heads * headSize, outputSize: dimensions, bias: bias, name: "\(name).c_proj", layout: &layout)
+        switch projections {
+        case .fused(let name):
+            qkvProjections = [Linear(inputSize: dimensions, outputSize: (heads + 2 * kvHeads) * headSize, bias: qkvBias, name: name,
+                                     layout: &layout)]
+        case let .separate(query, key, value):
+            qkvProjections = [
+                Linear(inputSize: dimensions, outputSize: heads * headSize, bias: qkvBias, name: query, layout: &layout),
+                Linear(inputSize: dimensions, outputSize: kvHeads * headSize, bias: qkvBias, name: key, layout: &layout),
+                Linear(inputSize: dimensions, outputSize: kvHeads * headSize, bias: qkvBias, name: value, layout: &layout),
+            ]
+        }
+        projection = Linear(inputSize: heads * headSize, outputSize: dimensions, bias: outputBias, name: outputName, layout: &layout)
+    }
+
+    /// The fused projection, when the q/k/v weights are one matrix.
+    public var qkv: Linear? { qkvProjections.count == 1 ? qkvProjections[0] : nil }
+
+    /// `qkv [rows, W] = x · [Wq; Wk; Wv]ᵀ (+ biases)`, W = (NH + 2·KVH)·HS.
+    func projectQKV(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into qkvValues: UnsafeMutablePointer<Float>) {
+        let width = (heads + 2 * keyValueHeads) * headSize
+        var column = 0
+        for linear in qkvProjections {
+            linear.forward(x, rows: rows, weights: weights, into: qkvValues + column, outputStride: width)
+            column += linear.outputSize
+        }
+    }
+
+    /// The backward pass of `projectQKV`: adds the weight gradients, writes (or adds) `dx`.
+    func projectQKVBackward(
+        _ dqkv: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int, weights: WeightStore, gradients: GradientBuffer,
+        inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool
+    ) {
+        let width = (heads + 2 * keyValueHeads) * headSize
+        var column = 0
+        for (index, linear) in qkvProjections.enumerated() {
+            linear.backward(outputGradient: dqkv + column, outputStride: width, input: x, rows: rows, weights: weights,
+                            gradients: gradients, inputGradient: dx, accumulateInput: accumulateInput || index > 0)
+            column += linear.outputSize
+        }
     }
 
     func shape(batch: Int, time: Int) -> AttentionShape {
@@ -70,11 +131,11 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// Attention over `batch` sequences of `time` positions (starting at position 0). With
     /// `dropout`, the attention probabilities are dropped (training only).
     public func forward(
-        _ x: UnsafePointer<Float>, batch: Int, time: Int, parameters: ParameterBuffer, arena: Arena, dropout: Dropout? = nil
+        _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil
     ) -> Saved {
         let rows = batch * time, shape = shape(batch: batch, time: time)
         let qkvValues = arena.allocate(rows * shape.qkvWidth)
-        qkv.forward(x, rows: rows, parameters: parameters, into: qkvValues)
+        projectQKV(x, rows: rows, weights: weights, into: qkvValues)
         if let rotary {
             // q and k heads are contiguous: NH + KVH heads from column 0.
             rotary.apply(qkvValues, batch: batch, time: time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth, positionOffset: 0)
@@ -83,21 +144,22 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let attended = arena.allocate(rows * shape.outputWidth)
         Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities, dropout: dropout)
         let output = arena.allocate(rows * dimensions)
-        projection.forward(attended, rows: rows, parameters: parameters, into: output)
+        projection.forward(attended, rows: rows, weights: weights, into: output)
         return Saved(input: x, output: output, qkv: qkvValues, probabilities: probabilities, attended: attended, batch: batch, time: time,
                      dropout: dropout)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
     public func backward(
-        outputGradient dy: UnsafePointer<Float>, saved: Saved, parameters: ParameterBuffer, arena: Arena,
+        outputGradient dy: UnsafePointer<Float>, saved: Saved, weights: WeightStore, gradients: GradientBuffer, arena: Arena,
         inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool = false
     ) {
         let rows = saved.batch * saved.time, shape = shape(batch: saved.batch, time: saved.time)
         let mark = arena.mark()
         defer { arena.reset(to: mark) }
         let dAttended = arena.allocate(rows * shape.outputWidth)
-        projection.backward(outputGradient: dy, input: saved.attended, rows: rows, parameters: parameters, inputGradient: dAttended)
+        projection.backward(outputGradient: dy, input: saved.attended, rows: rows, weights: weights, gradients: gradients,
+                            inputGradient: dAttended)
         let dqkv = arena.allocate(rows * shape.qkvWidth)
         Kernels.causalAttentionBackward(dOut: dAttended, qkv: saved.qkv, probabilities: saved.probabilities, shape: shape, dqkv: dqkv,
                                         dropout: saved.dropout)
@@ -105,8 +167,8 @@ public struct CausalSelfAttention: Sendable, Hashable {
             rotary.apply(dqkv, batch: saved.batch, time: saved.time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth,
                          positionOffset: 0, inverse: true)
         }
-        qkv.backward(outputGradient: dqkv, input: saved.input, rows: rows, parameters: parameters,
-                     inputGradient: dx, accumulateInput: accumulateInput)
+        projectQKVBackward(dqkv, input: saved.input, rows: rows, weights: weights, gradients: gradients, inputGradient: dx,
+                           accumulateInput: accumulateInput)
     }
 
     // MARK: - Cached decoding
@@ -116,7 +178,7 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// Writes `[newTokens, C]` into `output`.
     /// - Throws: `LayerError.positionOutOfRange` when the cache is full.
     public func forward(
-        _ x: UnsafePointer<Float>, newTokens: Int, cache: AttentionCache, parameters: ParameterBuffer, arena: Arena,
+        _ x: UnsafePointer<Float>, newTokens: Int, cache: AttentionCache, weights: WeightStore, arena: Arena,
         into output: UnsafeMutablePointer<Float>
     ) throws {
         let past = cache.length
@@ -128,20 +190,19 @@ public struct CausalSelfAttention: Sendable, Hashable {
         defer { arena.reset(to: mark) }
         let width = (heads + 2 * keyValueHeads) * headSize, kvWidth = keyValueHeads * headSize
         let qkvValues = arena.allocate(newTokens * width)
-        qkv.forward(x, rows: newTokens, parameters: parameters, into: qkvValues)
+        projectQKV(x, rows: newTokens, weights: weights, into: qkvValues)
         rotary?.apply(qkvValues, batch: 1, time: newTokens, heads: heads + keyValueHeads, rowStride: width, positionOffset: past)
-        for t in 0..<newTokens {
-            let row = qkvValues + t * width
-            (cache.keys + (past + t) * kvWidth).update(from: row + heads * headSize, count: kvWidth)
-            (cache.values + (past + t) * kvWidth).update(from: row + (heads + keyValueHeads) * headSize, count: kvWidth)
-        }
+        Kernels.copyRows(qkvValues + heads * headSize, sourceStride: width, rows: newTokens, columns: kvWidth,
+                         into: cache.keys + past * kvWidth, targetStride: kvWidth)
+        Kernels.copyRows(qkvValues + (heads + keyValueHeads) * headSize, sourceStride: width, rows: newTokens, columns: kvWidth,
+                         into: cache.values + past * kvWidth, targetStride: kvWidth)
         cache.length = past + newTokens
         let attended = arena.allocate(newTokens * heads * headSize)
         let scratch = arena.allocate(heads * cache.length)
         Kernels.cachedAttention(q: qkvValues, qStride: width, keys: cache.keys, values: cache.values, cacheStride: kvWidth,
                                 newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
                                 headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
-        projection.forward(attended, rows: newTokens, parameters: parameters, into: output)
+        projection.forward(attended, rows: newTokens, weights: weights, into: output)
     }
 }
 

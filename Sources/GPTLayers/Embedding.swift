@@ -18,21 +18,14 @@ public struct Embedding: Sendable, Hashable {
         weight = layout.add("\(name).weight", shape: [vocabularySize, dimensions], role: .embedding)
     }
 
-    /// Throws `LayerError.tokenOutOfRange` for the first id outside the vocabulary.
-    public func validate(_ ids: UnsafeBufferPointer<Int32>) throws {
-        if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
-            throw LayerError.tokenOutOfRange(token: Int(bad), vocabularySize: vocabularySize)
-        }
-    }
-
-    /// `y[r, :] = table[ids[r], :]`. Ids must be valid (see `validate(_:)`).
-    public func forward(ids: UnsafePointer<Int32>, rows: Int, parameters: ParameterBuffer, into y: UnsafeMutablePointer<Float>) {
-        Kernels.gatherRows(table: parameters.values + weight.offset, ids: ids, rows: rows, columns: dimensions, into: y)
+    /// `y[r, :] = table[ids[r], :]`. Ids must be in the vocabulary (the model checks them).
+    public func forward(ids: UnsafePointer<Int32>, rows: Int, weights: WeightStore, into y: UnsafeMutablePointer<Float>) {
+        weights.matrix(weight).gatherRows(ids: ids, count: rows, into: y)
     }
 
     /// Adds each row of `dy` into the gradient row of its token.
-    public func backward(outputGradient dy: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, parameters: ParameterBuffer) {
-        Kernels.scatterAddRows(dy, ids: ids, rows: rows, columns: dimensions, into: parameters.gradients + weight.offset)
+    public func backward(outputGradient dy: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, gradients: GradientBuffer) {
+        Kernels.scatterAddRows(dy, ids: ids, rows: rows, columns: dimensions, into: gradients[weight])
     }
 }
 
@@ -54,11 +47,11 @@ public struct LearnedPositionalEmbedding: Sendable, Hashable {
 
     /// Adds the position rows `offset ..< offset + time` to each of `batch` sequences of `x`, in place.
     /// - Throws: `LayerError.positionOutOfRange` past the context length.
-    public func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, parameters: ParameterBuffer) throws {
+    public func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, weights: WeightStore) throws {
         guard positionOffset + time <= maximumPositions else {
             throw LayerError.positionOutOfRange(position: positionOffset + time - 1, maximum: maximumPositions)
         }
-        let rows = parameters.values + weight.offset + positionOffset * dimensions
+        let rows = weights.vector(weight) + positionOffset * dimensions
         for b in 0..<batch {
             let sequence = x + b * time * dimensions
             Kernels.add(sequence, rows, into: sequence, count: time * dimensions)
@@ -67,8 +60,8 @@ public struct LearnedPositionalEmbedding: Sendable, Hashable {
 
     /// Adds the sum over the batch of `dy` into the gradient rows `offset ..< offset + time`.
     /// (The input gradient is `dy` itself.)
-    public func backward(outputGradient dy: UnsafePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, parameters: ParameterBuffer) {
-        let rows = parameters.gradients + weight.offset + positionOffset * dimensions
+    public func backward(outputGradient dy: UnsafePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, gradients: GradientBuffer) {
+        let rows = gradients[weight] + positionOffset * dimensions
         for b in 0..<batch {
             Kernels.axpy(alpha: 1, x: dy + b * time * dimensions, y: rows, count: time * dimensions)
         }

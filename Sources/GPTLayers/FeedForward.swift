@@ -9,10 +9,45 @@ public enum FeedForwardKind: String, Sendable, Hashable, Codable {
     case swiGLU
 }
 
+/// The parameter names of a feed-forward network (full prefixes, without `.weight`/`.bias`),
+/// and the order they are registered in (which fixes the order of random initialisation).
+public struct FeedForwardNames: Sendable, Hashable {
+    /// The up projection C → H (GELU: `c_fc`; SwiGLU: `up_proj`, llama2.c's `w3`).
+    public var up: String
+    /// SwiGLU's gate projection C → H, the one `silu` is applied to (`gate_proj`, llama2.c's `w1`).
+    public var gate: String
+    /// The down projection H → C (`c_proj`, `down_proj`, llama2.c's `w2`).
+    public var down: String
+    /// Whether the down projection is registered before the up projection (GPT-2's `w1, w2, w3`).
+    public var registersDownFirst: Bool
+
+    /// Names from their parts.
+    public init(up: String, gate: String, down: String, registersDownFirst: Bool = false) {
+        self.up = up
+        self.gate = gate
+        self.down = down
+        self.registersDownFirst = registersDownFirst
+    }
+
+    /// GPTKit's GPT-2 family names under `prefix` (e.g. `h.0.mlp`): `c_fc`/`c_proj` for GELU,
+    /// `w1` (gate), `w2` (down), `w3` (up) for SwiGLU, registered in that order.
+    public static func gpt2(_ prefix: String, kind: FeedForwardKind) -> FeedForwardNames {
+        kind == .gelu
+            ? FeedForwardNames(up: "\(prefix).c_fc", gate: "\(prefix).w1", down: "\(prefix).c_proj")
+            : FeedForwardNames(up: "\(prefix).w3", gate: "\(prefix).w1", down: "\(prefix).w2", registersDownFirst: true)
+    }
+
+    /// Hugging Face Llama names under `prefix` (e.g. `model.layers.0.mlp`): `gate_proj`,
+    /// `up_proj`, `down_proj`.
+    public static func llama(_ prefix: String) -> FeedForwardNames {
+        FeedForwardNames(up: "\(prefix).up_proj", gate: "\(prefix).gate_proj", down: "\(prefix).down_proj")
+    }
+}
+
 /// The feed-forward network of a Transformer block.
 ///
-/// GELU: `c_fc` (C → H, bias), GELU (tanh form, `F.gelu(approximate="tanh")`), `c_proj`
-/// (H → C, bias). SwiGLU: `w1`, `w3` (C → H), `w2` (H → C), biases optional.
+/// GELU: `up` (C → H, bias), GELU (tanh form, `F.gelu(approximate="tanh")`), `down` (H → C,
+/// bias). SwiGLU (Llama): `down(silu(gate x) ⊙ up x)`, biases optional.
 public struct FeedForward: Sendable, Hashable {
     /// GELU MLP or SwiGLU.
     public let kind: FeedForwardKind
@@ -20,11 +55,11 @@ public struct FeedForward: Sendable, Hashable {
     public let dimensions: Int
     /// H, the hidden width.
     public let hiddenSize: Int
-    /// GELU: `c_fc`; SwiGLU: `w1` (the gate's input).
+    /// The up projection C → H (`c_fc`, `up_proj`).
     public let up: Linear
-    /// SwiGLU only: `w3`.
+    /// SwiGLU only: the gate projection C → H (`gate_proj`), the one `silu` is applied to.
     public let gate: Linear?
-    /// GELU: `c_proj`; SwiGLU: `w2`.
+    /// The down projection H → C (`c_proj`, `down_proj`).
     public let down: Linear
 
     /// What `forward` keeps for `backward`.
@@ -33,78 +68,91 @@ public struct FeedForward: Sendable, Hashable {
         public let input: UnsafePointer<Float>
         /// The output `[rows, C]`.
         public let output: UnsafeMutablePointer<Float>
-        /// Pre-activation `[rows, H]` (c_fc or w1 output), the w3 output, the activation fed to
-        /// the down projection.
-        let hidden: UnsafeMutablePointer<Float>, gateValues: UnsafeMutablePointer<Float>?, activated: UnsafeMutablePointer<Float>
+        /// The pre-activation `[rows, H]` (GELU: `up`'s output; SwiGLU: `gate`'s), SwiGLU's `up`
+        /// output, and the activation fed to the down projection.
+        let hidden: UnsafeMutablePointer<Float>, upValues: UnsafeMutablePointer<Float>?, activated: UnsafeMutablePointer<Float>
         /// The number of rows.
         public let rows: Int
     }
 
-    /// Registers the projections under `name` (`name.c_fc`, `name.c_proj`, or `name.w1/w2/w3`).
+    /// Registers the projections under GPTKit's GPT-2 family names (`FeedForwardNames.gpt2`).
     public init(kind: FeedForwardKind, dimensions: Int, hiddenSize: Int, bias: Bool, name: String, layout: inout ParameterLayout) {
+        self.init(kind: kind, dimensions: dimensions, hiddenSize: hiddenSize, bias: bias, names: .gpt2(name, kind: kind), layout: &layout)
+    }
+
+    /// Registers the projections under `names`.
+    public init(kind: FeedForwardKind, dimensions: Int, hiddenSize: Int, bias: Bool, names: FeedForwardNames,
+                layout: inout ParameterLayout) {
         self.kind = kind
         self.dimensions = dimensions
         self.hiddenSize = hiddenSize
         switch kind {
         case .gelu:
-            up = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: "\(name).c_fc", layout: &layout)
+            up = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: names.up, layout: &layout)
             gate = nil
-            down = Linear(inputSize: hiddenSize, outputSize: dimensions, bias: bias, name: "\(name).c_proj", layout: &layout)
+            down = Linear(inputSize: hiddenSize, outputSize: dimensions, bias: bias, name: names.down, layout: &layout)
         case .swiGLU:
-            up = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: "\(name).w1", layout: &layout)
-            down = Linear(inputSize: hiddenSize, outputSize: dimensions, bias: bias, name: "\(name).w2", layout: &layout)
-            gate = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: "\(name).w3", layout: &layout)
+            gate = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: names.gate, layout: &layout)
+            if names.registersDownFirst {
+                down = Linear(inputSize: hiddenSize, outputSize: dimensions, bias: bias, name: names.down, layout: &layout)
+                up = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: names.up, layout: &layout)
+            } else {
+                up = Linear(inputSize: dimensions, outputSize: hiddenSize, bias: bias, name: names.up, layout: &layout)
+                down = Linear(inputSize: hiddenSize, outputSize: dimensions, bias: bias, name: names.down, layout: &layout)
+            }
         }
     }
 
     /// Applies the network to `rows` rows of `x`.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, parameters: ParameterBuffer, arena: Arena) -> Saved {
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, arena: Arena) -> Saved {
         let n = rows * hiddenSize
         let hidden = arena.allocate(n), activated = arena.allocate(n)
-        up.forward(x, rows: rows, parameters: parameters, into: hidden)
-        var gateValues: UnsafeMutablePointer<Float>?
+        var upValues: UnsafeMutablePointer<Float>?
         switch kind {
         case .gelu:
+            up.forward(x, rows: rows, weights: weights, into: hidden)
             Kernels.geluForward(hidden, into: activated, count: n)
         case .swiGLU:
-            let g = arena.allocate(n)
-            gate!.forward(x, rows: rows, parameters: parameters, into: g)
+            gate!.forward(x, rows: rows, weights: weights, into: hidden)
+            let u = arena.allocate(n)
+            up.forward(x, rows: rows, weights: weights, into: u)
             Kernels.siluForward(hidden, into: activated, count: n)
-            Kernels.multiply(activated, g, into: activated, count: n)
-            gateValues = g
+            Kernels.multiply(activated, u, into: activated, count: n)
+            upValues = u
         }
         let output = arena.allocate(rows * dimensions)
-        down.forward(activated, rows: rows, parameters: parameters, into: output)
-        return Saved(input: x, output: output, hidden: hidden, gateValues: gateValues, activated: activated, rows: rows)
+        down.forward(activated, rows: rows, weights: weights, into: output)
+        return Saved(input: x, output: output, hidden: hidden, upValues: upValues, activated: activated, rows: rows)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
     public func backward(
-        outputGradient dy: UnsafePointer<Float>, saved: Saved, parameters: ParameterBuffer, arena: Arena,
+        outputGradient dy: UnsafePointer<Float>, saved: Saved, weights: WeightStore, gradients: GradientBuffer, arena: Arena,
         inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool = false
     ) {
         let rows = saved.rows, n = rows * hiddenSize
         let mark = arena.mark()
         defer { arena.reset(to: mark) }
         let dActivated = arena.allocate(n), dHidden = arena.allocate(n)
-        down.backward(outputGradient: dy, input: saved.activated, rows: rows, parameters: parameters, inputGradient: dActivated)
+        down.backward(outputGradient: dy, input: saved.activated, rows: rows, weights: weights, gradients: gradients,
+                      inputGradient: dActivated)
         switch kind {
         case .gelu:
             Kernels.geluBackward(x: saved.hidden, dy: dActivated, dx: dHidden, count: n)
-            up.backward(outputGradient: dHidden, input: saved.input, rows: rows, parameters: parameters,
+            up.backward(outputGradient: dHidden, input: saved.input, rows: rows, weights: weights, gradients: gradients,
                         inputGradient: dx, accumulateInput: accumulateInput)
         case .swiGLU:
-            // a = silu(h1) ⊙ h3: dh3 = da ⊙ silu(h1), dh1 = (da ⊙ h3) ⊙ silu′(h1).
-            let g = saved.gateValues!
-            let dGate = arena.allocate(n), silu = arena.allocate(n)
+            // a = silu(g) ⊙ u: du = da ⊙ silu(g), dg = (da ⊙ u) ⊙ silu′(g).
+            let u = saved.upValues!
+            let dUp = arena.allocate(n), silu = arena.allocate(n)
             Kernels.siluForward(saved.hidden, into: silu, count: n)
-            Kernels.multiply(dActivated, silu, into: dGate, count: n)
-            Kernels.multiply(dActivated, g, into: dActivated, count: n)
+            Kernels.multiply(dActivated, silu, into: dUp, count: n)
+            Kernels.multiply(dActivated, u, into: dActivated, count: n)
             Kernels.siluBackward(x: saved.hidden, dy: dActivated, dx: dHidden, count: n)
-            up.backward(outputGradient: dHidden, input: saved.input, rows: rows, parameters: parameters,
-                        inputGradient: dx, accumulateInput: accumulateInput)
-            gate!.backward(outputGradient: dGate, input: saved.input, rows: rows, parameters: parameters,
-                           inputGradient: dx, accumulateInput: true)
+            gate!.backward(outputGradient: dHidden, input: saved.input, rows: rows, weights: weights, gradients: gradients,
+                           inputGradient: dx, accumulateInput: accumulateInput)
+            up.backward(outputGradient: dUp, input: saved.input, rows: rows, weights: weights, gradients: gradients,
+                        inputGradient: dx, accumulateInput: true)
         }
     }
 }

@@ -7,8 +7,8 @@ import GPTTensor
 /// ```swift
 /// var layout = ParameterLayout()
 /// let proj = Linear(inputSize: 768, outputSize: 3072, name: "mlp.c_fc", layout: &layout)
-/// let parameters = ParameterBuffer(layout: layout)
-/// proj.forward(x, rows: 64, parameters: parameters, into: y)
+/// let weights = WeightStore(copying: ParameterBuffer(layout: layout))
+/// proj.forward(x, rows: 64, weights: weights, into: y)
 /// ```
 public struct Linear: Sendable, Hashable {
     /// Input features.
@@ -28,26 +28,28 @@ public struct Linear: Sendable, Hashable {
         self.bias = bias ? layout.add("\(name).bias", shape: [outputSize], role: .bias) : nil
     }
 
-    /// `y = x · Wᵀ + b` for `rows` rows; x is `[rows, inputSize]`, y `[rows, outputSize]`.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, parameters: ParameterBuffer, into y: UnsafeMutablePointer<Float>) {
-        Kernels.sgemm(m: rows, n: outputSize, k: inputSize, a: x, b: parameters.values + weight.offset, transposeB: true,
-                      c: y, bias: bias.map { UnsafePointer(parameters.values + $0.offset) })
+    /// `y = x · Wᵀ + b` for `rows` rows; x is `[rows, inputSize]`, y `[rows, outputSize]` with
+    /// rows `outputStride` floats apart (default `outputSize`: a slice of a wider output).
+    public func forward(
+        _ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into y: UnsafeMutablePointer<Float>, outputStride: Int? = nil
+    ) {
+        weights.matrix(weight).multiply(x, rows: rows, into: y, outputStride: outputStride, bias: bias.map { weights.vector($0) })
     }
 
     /// Adds `dyᵀ · x` into the weight gradient and the column sums of `dy` into the bias
     /// gradient; writes `dx = dy · W` (or adds it, with `accumulateInput`) when `dx` is given.
+    /// `dy` is `[rows, outputSize]` with rows `outputStride` floats apart (default `outputSize`).
     public func backward(
-        outputGradient dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int,
-        parameters: ParameterBuffer, inputGradient dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false
+        outputGradient dy: UnsafePointer<Float>, outputStride: Int? = nil, input x: UnsafePointer<Float>, rows: Int,
+        weights: WeightStore, gradients: GradientBuffer, inputGradient dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false
     ) {
-        Kernels.sgemm(m: outputSize, n: inputSize, k: rows, a: dy, transposeA: true, b: x,
-                      c: parameters.gradients + weight.offset, accumulate: true)
+        Kernels.sgemm(m: outputSize, n: inputSize, k: rows, a: dy, lda: outputStride, transposeA: true, b: x,
+                      c: gradients[weight], accumulate: true)
         if let bias {
-            Kernels.addColumnSums(dy, rows: rows, columns: outputSize, into: parameters.gradients + bias.offset)
+            Kernels.addColumnSums(dy, rows: rows, columns: outputSize, rowStride: outputStride, into: gradients[bias])
         }
         if let dx {
-            Kernels.sgemm(m: rows, n: inputSize, k: outputSize, a: dy, b: parameters.values + weight.offset,
-                          c: dx, accumulate: accumulateInput)
+            weights.matrix(weight).multiplyTransposed(dy, rows: rows, inputStride: outputStride, into: dx, accumulate: accumulateInput)
         }
     }
 }

@@ -13,7 +13,7 @@ public enum NormalizationKind: String, Sendable, Hashable, Codable {
 ///
 /// ```swift
 /// let norm = Normalization(kind: .layerNorm, dimensions: 768, name: "ln_f", layout: &layout)
-/// let saved = norm.forward(x, rows: 64, parameters: parameters, arena: arena)   // saved.output
+/// let saved = norm.forward(x, rows: 64, weights: weights, arena: arena)   // saved.output
 /// ```
 public struct Normalization: Sendable, Hashable {
     /// LayerNorm or RMSNorm.
@@ -50,14 +50,14 @@ public struct Normalization: Sendable, Hashable {
     }
 
     /// Normalizes `rows` rows of `x`; the output and statistics come from `arena`.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, parameters: ParameterBuffer, arena: Arena) -> Saved {
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, arena: Arena) -> Saved {
         let output = arena.allocate(rows * dimensions)
         let rstd = arena.allocate(rows)
-        let w = parameters.values + weight.offset
+        let w = weights.vector(weight)
         switch kind {
         case .layerNorm:
             let mean = arena.allocate(rows)
-            Kernels.layerNormForward(x: x, weight: w, bias: bias.map { UnsafePointer(parameters.values + $0.offset) },
+            Kernels.layerNormForward(x: x, weight: w, bias: bias.map { weights.vector($0) },
                                      y: output, mean: mean, rstd: rstd, rows: rows, columns: dimensions, epsilon: epsilon)
             return Saved(input: x, output: output, mean: mean, rstd: rstd, rows: rows)
         case .rmsNorm:
@@ -69,14 +69,14 @@ public struct Normalization: Sendable, Hashable {
     /// Writes (or adds, with `accumulateInput`) the input gradient into `dx` and adds the
     /// parameter gradients.
     public func backward(
-        outputGradient dy: UnsafePointer<Float>, saved: Saved, parameters: ParameterBuffer,
+        outputGradient dy: UnsafePointer<Float>, saved: Saved, weights: WeightStore, gradients: GradientBuffer,
         inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool = false
     ) {
-        let w = parameters.values + weight.offset, dw = parameters.gradients + weight.offset
+        let w = weights.vector(weight), dw = gradients[weight]
         switch kind {
         case .layerNorm:
             Kernels.layerNormBackward(dy: dy, x: saved.input, weight: w, mean: saved.mean!, rstd: saved.rstd, dx: dx, dweight: dw,
-                                      dbias: bias.map { parameters.gradients + $0.offset }, rows: saved.rows, columns: dimensions,
+                                      dbias: bias.map { gradients[$0] }, rows: saved.rows, columns: dimensions,
                                       accumulateInput: accumulateInput)
         case .rmsNorm:
             Kernels.rmsNormBackward(dy: dy, x: saved.input, weight: w, rstd: saved.rstd, dx: dx, dweight: dw,

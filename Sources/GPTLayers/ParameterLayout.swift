@@ -1,16 +1,12 @@
 // Every parameter of a model, named and shaped, laid out in one flat buffer (as llm.c does).
-// Gradients, the optimizer's moments and the weight-decay mask use the same layout, so the
-// optimizer is one loop, clipping is one norm and a checkpoint is one write.
-import GPTKernelCore
+// Training values, gradients, the optimizer's moments and the weight-decay mask use the same
+// layout, so the optimizer is one loop, clipping is one norm and a checkpoint is one write.
 import GPTTensor
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where one parameter lives in the flat buffer.
 public struct ParameterSlot: Sendable, Hashable, Codable {
+    /// The parameter's position in its layout's `entries` (how a `WeightStore` finds it).
+    public var index: Int
     /// Index of the first element in the flat buffer.
     public var offset: Int
     /// The parameter's shape (for a matrix `[out, in]`, like `nn.Linear`).
@@ -24,7 +20,8 @@ public struct ParameterSlot: Sendable, Hashable, Codable {
 /// ```swift
 /// var layout = ParameterLayout()
 /// let linear = Linear(inputSize: 8, outputSize: 4, name: "proj", layout: &layout)
-/// let parameters = ParameterBuffer(layout: layout)
+/// let parameters = ParameterBuffer(layout: layout)   // mutable values, for training
+/// let weights = WeightStore(copying: parameters)      // an immutable snapshot, for inference
 /// ```
 public struct ParameterLayout: Sendable, Hashable, Codable {
     /// One named parameter.
@@ -66,7 +63,7 @@ public struct ParameterLayout: Sendable, Hashable, Codable {
         precondition(index[name] == nil, "ParameterLayout: duplicate parameter name \(name)")
         precondition(shape.allSatisfy { $0 > 0 }, "ParameterLayout: empty shape \(shape) for \(name)")
         let offset = (count + 15) / 16 * 16
-        let slot = ParameterSlot(offset: offset, shape: shape)
+        let slot = ParameterSlot(index: entries.count, offset: offset, shape: shape)
         index[name] = entries.count
         entries.append(Entry(name: name, slot: slot, decays: role == .matrix || role == .embedding, role: role))
         count = offset + slot.count
@@ -80,58 +77,3 @@ public struct ParameterLayout: Sendable, Hashable, Codable {
     public var parameterCount: Int { entries.reduce(0) { $0 + $1.slot.count } }
 }
 
-/// The values and gradients of every parameter in a layout, each one flat, 64-byte aligned
-/// buffer. Layers read `values` and add into `gradients` through their slots.
-public final class ParameterBuffer: @unchecked Sendable {
-    /// The layout the buffers follow.
-    public let layout: ParameterLayout
-    /// All parameter values.
-    public let values: UnsafeMutablePointer<Float>
-    /// All gradients, the same layout as `values`.
-    public let gradients: UnsafeMutablePointer<Float>
-    /// The `calloc` block holding `gradients`.
-    private let gradientBlock: UnsafeMutableRawPointer
-
-    /// Zero-filled values and gradients for `layout`.
-    ///
-    /// The gradients come from `calloc`, which for large blocks maps fresh zero pages without
-    /// writing them: a model that is never trained keeps no resident memory for its gradients.
-    public init(layout: ParameterLayout) {
-        self.layout = layout
-        let n = max(1, layout.count)
-        values = AlignedMemory.allocateFloats(count: n)
-        values.initialize(repeating: 0, count: n)
-        guard let block = calloc(n * 4 + 64, 1) else { preconditionFailure("ParameterBuffer: cannot allocate \(n) gradients") }
-        gradientBlock = block
-        gradients = (block + (64 - Int(bitPattern: block) % 64) % 64).bindMemory(to: Float.self, capacity: n)
-    }
-
-    deinit {
-        AlignedMemory.deallocate(values)
-        free(gradientBlock)
-    }
-
-    /// Sets every gradient to zero.
-    public func zeroGradients() { gradients.update(repeating: 0, count: max(1, layout.count)) }
-
-    /// The value of a parameter as a tensor (a copy).
-    public func value(of slot: ParameterSlot) -> Tensor { copy(values + slot.offset, slot) }
-
-    /// The gradient of a parameter as a tensor (a copy).
-    public func gradient(of slot: ParameterSlot) -> Tensor { copy(gradients + slot.offset, slot) }
-
-    /// Overwrites a parameter's value.
-    /// - Throws: `LayerError.shapeMismatch` if the tensor's element count differs from the slot's.
-    public func setValue(_ tensor: Tensor, of slot: ParameterSlot) throws {
-        guard tensor.count == slot.count else {
-            throw LayerError.shapeMismatch("tensor \(tensor.shape) for parameter of shape \(slot.shape)")
-        }
-        tensor.withUnsafeBufferPointer { (values + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
-    }
-
-    private func copy(_ source: UnsafePointer<Float>, _ slot: ParameterSlot) -> Tensor {
-        var tensor = Tensor(zeros: slot.shape)
-        tensor.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source, count: slot.count) }
-        return tensor
-    }
-}

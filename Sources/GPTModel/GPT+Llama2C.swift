@@ -90,38 +90,44 @@ extension GPT {
         #if _endian(big)
         throw ModelError.unsupported("llama2.c checkpoints on big-endian machines")
         #else
-        self.init(architecture: try Architecture(configuration))
-        let a = architecture, p = parameters
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            /// Copies `count` floats of `section`, starting `index · count` floats in, to `slot`.
-            func copy(_ section: String, index: Int = 0, count: Int, to target: UnsafeMutablePointer<Float>) {
-                UnsafeMutableRawPointer(target).copyMemory(from: raw.baseAddress! + offsets[section]! + 4 * index * count, byteCount: 4 * count)
-            }
-            copy("token_embedding_table", count: v * c, to: p.values + a.tokenEmbedding.weight.offset)
-            if !configuration.tiesEmbeddings { copy("wcls", count: v * c, to: p.values + a.outputWeight.offset) }
-            copy("rms_final_weight", count: c, to: p.values + a.finalNorm.weight.offset)
-            let permutation = Self.rotateHalfPermutation(headSize: hs)
-            let staging = UnsafeMutablePointer<Float>.allocate(capacity: qRows * c)
-            defer { staging.deallocate() }
-            for (index, block) in a.blocks.enumerated() {
-                let qkv = p.values + block.attention.qkv.weight.offset
-                for (section, rows, destination) in [("wq", qRows, qkv), ("wk", kvRows, qkv + qRows * c)] {
-                    copy(section, index: index, count: rows * c, to: staging)
-                    let ids = (0..<rows).map { Int32($0 / hs * hs) + permutation[$0 % hs] }
-                    ids.withUnsafeBufferPointer {
-                        Kernels.gatherRows(table: staging, ids: $0.baseAddress!, rows: rows, columns: c, into: destination)
-                    }
+        let a = try Architecture(configuration)
+        let memory = WeightMemory(floatCount: max(1, a.layout.count)) { values in
+            values.initialize(repeating: 0, count: max(1, a.layout.count))
+            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                /// Copies `count` floats of `section`, starting `index · count` floats in, to `target`.
+                func copy(_ section: String, index: Int = 0, count: Int, to target: UnsafeMutablePointer<Float>) {
+                    UnsafeMutableRawPointer(target).copyMemory(from: raw.baseAddress! + offsets[section]! + 4 * index * count,
+                                                               byteCount: 4 * count)
                 }
-                copy("wv", index: index, count: kvRows * c, to: qkv + (qRows + kvRows) * c)
-                copy("wo", index: index, count: c * qRows, to: p.values + block.attention.projection.weight.offset)
-                copy("rms_att_weight", index: index, count: c, to: p.values + block.norm1.weight.offset)
-                copy("rms_ffn_weight", index: index, count: c, to: p.values + block.norm2.weight.offset)
-                let ffn = block.feedForward
-                copy("w1", index: index, count: h * c, to: p.values + ffn.up.weight.offset)
-                copy("w2", index: index, count: c * h, to: p.values + ffn.down.weight.offset)
-                copy("w3", index: index, count: h * c, to: p.values + ffn.gate!.weight.offset)
+                copy("token_embedding_table", count: v * c, to: values + a.tokenEmbedding.weight.offset)
+                if !configuration.tiesEmbeddings { copy("wcls", count: v * c, to: values + a.outputWeight.offset) }
+                copy("rms_final_weight", count: c, to: values + a.finalNorm.weight.offset)
+                let permutation = Self.rotateHalfPermutation(headSize: hs)
+                let staging = UnsafeMutablePointer<Float>.allocate(capacity: qRows * c)
+                defer { staging.deallocate() }
+                for (index, block) in a.blocks.enumerated() {
+                    let projections = block.attention.qkvProjections  // q_proj, k_proj, v_proj
+                    for (section, rows, linear) in [("wq", qRows, projections[0]), ("wk", kvRows, projections[1])] {
+                        copy(section, index: index, count: rows * c, to: staging)
+                        let ids = (0..<rows).map { Int32($0 / hs * hs) + permutation[$0 % hs] }
+                        ids.withUnsafeBufferPointer {
+                            Kernels.gatherRows(table: staging, ids: $0.baseAddress!, rows: rows, columns: c,
+                                               into: values + linear.weight.offset)
+                        }
+                    }
+                    copy("wv", index: index, count: kvRows * c, to: values + projections[2].weight.offset)
+                    copy("wo", index: index, count: c * qRows, to: values + block.attention.projection.weight.offset)
+                    copy("rms_att_weight", index: index, count: c, to: values + block.norm1.weight.offset)
+                    copy("rms_ffn_weight", index: index, count: c, to: values + block.norm2.weight.offset)
+                    let ffn = block.feedForward
+                    copy("w1", index: index, count: h * c, to: values + ffn.gate!.weight.offset)
+                    copy("w2", index: index, count: c * h, to: values + ffn.down.weight.offset)
+                    copy("w3", index: index, count: h * c, to: values + ffn.up.weight.offset)
+                }
             }
         }
+        let matrices = WeightStore.views(a.layout, base: memory.base.assumingMemoryBound(to: Float.self))
+        self.init(architecture: a, weights: try WeightStore(layout: a.layout, matrices: matrices, memory: [memory]))
         #endif
     }
 

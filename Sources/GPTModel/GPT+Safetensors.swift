@@ -1,28 +1,17 @@
-// Loading and saving weights as safetensors with Hugging Face GPT-2's names and layouts.
+// Loading and saving weights as safetensors with the family's Hugging Face names and layouts.
+// Loading maps the file read-only: float32 tensors are used where they lie on disk.
 import Foundation
 import GPTLayers
 import GPTTensor
 
 extension GPT {
-    // MARK: - Names and layouts
-
-    /// Whether a parameter is one of GPT-2's `Conv1D` weights, which Hugging Face stores
-    /// `[in, out]` (the transpose of GPTKit's `[out, in]`): `attn.c_attn`, `attn.c_proj`,
-    /// `mlp.c_fc` and `mlp.c_proj` weights. Every other matrix (`mlp.w1/w2/w3`, `lm_head`,
-    /// embeddings) is stored as in GPTKit.
-    public static func isConv1DWeight(_ name: String) -> Bool {
-        [".attn.c_attn.weight", ".attn.c_proj.weight", ".mlp.c_fc.weight", ".mlp.c_proj.weight"].contains { name.hasSuffix($0) }
-    }
-
-    /// Buffers Hugging Face GPT-2 files may hold that are not parameters (the causal mask).
-    static func isIgnoredBuffer(_ name: String) -> Bool {
-        name.hasSuffix(".attn.bias") && !name.hasSuffix(".c_attn.bias") || name.hasSuffix(".attn.masked_bias")
-    }
+    /// Whether a parameter is one of GPT-2's `Conv1D` weights (stored `[in, out]` by Hugging Face).
+    public static func isConv1DWeight(_ name: String) -> Bool { GPT2Family.isConv1DWeight(name) }
 
     // MARK: - Loading
 
-    /// Loads a Hugging Face style directory: `config.json` (GPT-2 keys, see `GPTConfiguration`)
-    /// and `model.safetensors`.
+    /// Loads a Hugging Face style directory: `config.json` (any registered family's keys, see
+    /// `GPTConfiguration(contentsOf:)`) and `model.safetensors`.
     ///
     /// ```swift
     /// let model = try GPT(directory: URL(fileURLWithPath: "Fixtures/tiny-gpt2"))
@@ -33,10 +22,12 @@ extension GPT {
         try self.init(safetensors: directory.appendingPathComponent("model.safetensors"), configuration: configuration)
     }
 
-    /// Loads the weights of `configuration` from a safetensors file with GPT-2 names (optionally
-    /// prefixed `transformer.`), Conv1D weights `[in, out]`, F32, F16 or BF16. `lm_head.weight`
-    /// is ignored when the embeddings are tied, and the causal-mask buffers (`attn.bias`,
-    /// `attn.masked_bias`) are skipped.
+    /// Loads the weights of `configuration` from a safetensors file with the family's Hugging
+    /// Face names (GPT-2: optionally prefixed `transformer.`, `Conv1D` weights `[in, out]`),
+    /// in F32, F16 or BF16. The file is memory-mapped: F32 tensors are read in place (no copy, no
+    /// resident memory until used); F16 and BF16 tensors are widened to F32 once.
+    /// `lm_head.weight` is ignored when the embeddings are tied, and non-parameter buffers
+    /// (GPT-2's `attn.bias`, `rotary_emb.inv_freq`) are skipped.
     /// - Throws: `ModelError.invalidConfiguration` for an impossible configuration; `.io` or
     ///   `.malformedFile` for an unreadable or corrupt file; `.missingTensor` for a parameter
     ///   not in the file; `.shapeMismatch` for a tensor whose shape disagrees with the
@@ -45,49 +36,77 @@ extension GPT {
     public convenience init(safetensors url: URL, configuration: GPTConfiguration) throws {
         let architecture = try Architecture(configuration)
         let fileName = url.lastPathComponent
-        let file = try ModelError.wrap(fileName) { try SafetensorsFile(contentsOf: url) }
-        let plan = try Self.match(file, layout: architecture.layout, tied: configuration.tiesEmbeddings, fileName: fileName)
-        self.init(architecture: architecture)
-        for (entry, stored) in plan {
-            let tensor = try ModelError.wrap("\(fileName): \(stored)") { try file.tensor(named: stored) }
-            let target = parameters.values + entry.slot.offset
-            tensor.withUnsafeBufferPointer { source in
-                if Self.isConv1DWeight(entry.name) {
-                    Kernels.transpose(source.baseAddress!, rows: entry.slot.shape[1], columns: entry.slot.shape[0], into: target)
-                } else {
-                    target.update(from: source.baseAddress!, count: entry.slot.count)
-                }
+        let memory = try ModelError.wrap(fileName) { try WeightMemory(mapping: url) }
+        let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: memory.base), count: memory.byteCount, deallocator: .none)
+        let file = try ModelError.wrap(fileName) { try SafetensorsFile(data: bytes, name: fileName) }
+        let plan = try Self.match(file, architecture: architecture, fileName: fileName)
+        // F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are widened into one block.
+        let converted = plan.filter { $0.stored.dataType != "F32" || (file.dataOffset + $0.stored.byteRange.lowerBound) % 4 != 0 }
+        let convertedCount = converted.reduce(0) { $0 + ($1.entry.slot.count + 15) / 16 * 16 }
+        var convertedOffsets: [Int: Int] = [:]
+        let block = try WeightMemory(floatCount: max(1, convertedCount)) { target in
+            var position = 0
+            for item in converted {
+                let tensor = try ModelError.wrap("\(fileName): \(item.name)") { try file.tensor(named: item.name) }
+                tensor.withUnsafeBufferPointer { (target + position).update(from: $0.baseAddress!, count: item.entry.slot.count) }
+                convertedOffsets[item.entry.slot.index] = position
+                position += (item.entry.slot.count + 15) / 16 * 16
             }
         }
+        let convertedBase = block.base.assumingMemoryBound(to: Float.self)
+        var matrices: [WeightMatrix] = []
+        matrices.reserveCapacity(plan.count)
+        for item in plan {
+            let (outputs, inputs) = WeightStore.matrixShape(item.entry.slot.shape)
+            let base = convertedOffsets[item.entry.slot.index].map { UnsafeRawPointer(convertedBase + $0) }
+                ?? memory.base + file.dataOffset + item.stored.byteRange.lowerBound
+            matrices.append(WeightMatrix(base: base, format: .float32, outputs: outputs, inputs: inputs, isTransposed: item.isTransposed))
+        }
+        let store = try ModelError.wrap(fileName) { try WeightStore(layout: architecture.layout, matrices: matrices, memory: [memory, block]) }
+        self.init(architecture: architecture, weights: store)
     }
 
-    /// Pairs every parameter of `layout` with its tensor name in `file`, checking shapes, and
-    /// rejecting names that have no parameter.
-    static func match(
-        _ file: SafetensorsFile, layout: ParameterLayout, tied: Bool, fileName: String
-    ) throws -> [(ParameterLayout.Entry, String)] {
-        var byName: [String: String] = [:]
-        for stored in file.tensorNames {
-            let name = stored.hasPrefix("transformer.") ? String(stored.dropFirst("transformer.".count)) : stored
-            if let other = byName[name] {
-                throw ModelError.malformedFile("\(fileName): both '\(other)' and '\(stored)' name parameter \(name)")
+    /// One parameter's place in a file.
+    struct PlannedTensor {
+        let entry: ParameterLayout.Entry
+        let name: String
+        let stored: SafetensorsFile.Entry
+        let isTransposed: Bool
+    }
+
+    /// Pairs every parameter of the architecture with its tensor in `file`, checking shapes and
+    /// data types, and rejecting tensors that have no parameter.
+    static func match(_ file: SafetensorsFile, architecture: Architecture, fileName: String) throws -> [PlannedTensor] {
+        let family = architecture.family
+        var remaining = Set(file.entries.keys)
+        var plan: [PlannedTensor] = []
+        for entry in architecture.layout.entries {
+            let stored = family.huggingFaceTensor(for: entry.name)
+            let present = stored.names.filter { file.entries[$0] != nil }
+            guard let name = present.first else {
+                throw ModelError.missingTensor("\(fileName) has no '\(stored.names[0])', which the configuration needs")
             }
-            byName[name] = stored
+            if present.count > 1 {
+                throw ModelError.malformedFile("\(fileName): both '\(present[0])' and '\(present[1])' name parameter \(entry.name)")
+            }
+            let info = file.entries[name]!
+            let shape = entry.slot.shape
+            let expected = stored.isTransposed && shape.count == 2 ? [shape[1], shape[0]] : shape
+            guard info.shape == expected else {
+                throw ModelError.shapeMismatch("\(fileName): '\(name)' has shape \(info.shape), the configuration needs \(expected)")
+            }
+            guard ["F32", "F16", "BF16"].contains(info.dataType) else {
+                throw ModelError.unsupported("\(fileName): data type \(info.dataType) for tensor '\(name)' (expected F32, F16 or BF16)")
+            }
+            remaining.remove(name)
+            plan.append(PlannedTensor(entry: entry, name: name, stored: info, isTransposed: stored.isTransposed && shape.count == 2))
         }
-        var plan: [(ParameterLayout.Entry, String)] = []
-        for entry in layout.entries {
-            guard let stored = byName.removeValue(forKey: entry.name) else {
-                throw ModelError.missingTensor("\(fileName) has no '\(entry.name)', which the configuration needs")
+        if architecture.configuration.tiesEmbeddings {
+            for name in family.huggingFaceTensor(for: family.names(architecture.configuration).outputProjection + ".weight").names {
+                remaining.remove(name)
             }
-            let shape = file.entries[stored]!.shape
-            let expected = isConv1DWeight(entry.name) ? [entry.slot.shape[1], entry.slot.shape[0]] : entry.slot.shape
-            guard shape == expected else {
-                throw ModelError.shapeMismatch("\(fileName): '\(stored)' has shape \(shape), the configuration needs \(expected)")
-            }
-            plan.append((entry, stored))
         }
-        if tied { byName.removeValue(forKey: "lm_head.weight") }
-        let unexpected = byName.keys.filter { !isIgnoredBuffer($0) }.sorted()
+        let unexpected = remaining.filter { !family.isIgnoredBuffer($0) }.sorted()
         guard unexpected.isEmpty else {
             let listed = unexpected.prefix(4).joined(separator: ", ") + (unexpected.count > 4 ? ", …" : "")
             throw ModelError.unexpectedTensor("\(fileName) has \(unexpected.count) tensor(s) the configuration has no place for: \(listed)")
@@ -97,30 +116,39 @@ extension GPT {
 
     // MARK: - Saving
 
-    /// Writes every parameter as F32 safetensors with Hugging Face GPT-2 names (no
-    /// `transformer.` prefix, as the original GPT-2 files) and layouts (Conv1D weights
-    /// `[in, out]`; no `lm_head.weight` when tied), metadata `format: pt`. Atomic: a temporary
-    /// file renamed over `url`.
+    /// Writes every parameter as F32 safetensors with the family's Hugging Face names and
+    /// layouts (GPT-2: no `transformer.` prefix, `Conv1D` weights `[in, out]`; no `lm_head.weight`
+    /// when tied), metadata `format: pt`, streamed from the weights and renamed into place.
     public func saveSafetensors(to url: URL) throws {
-        var tensors: [String: Tensor] = [:]
-        for entry in layout.entries {
-            var tensor = parameters.value(of: entry.slot)
-            if Self.isConv1DWeight(entry.name) {
-                var transposed = Tensor(zeros: [entry.slot.shape[1], entry.slot.shape[0]])
-                tensor.withUnsafeBufferPointer { source in
-                    transposed.withUnsafeMutableBufferPointer {
-                        Kernels.transpose(source.baseAddress!, rows: entry.slot.shape[0], columns: entry.slot.shape[1], into: $0.baseAddress!)
-                    }
-                }
-                tensor = transposed
-            }
-            tensors[entry.name] = tensor
+        try Self.writeSafetensors(layout: layout, family: family, to: url) { slot in
+            let matrix = weights.matrix(slot)
+            return (matrix.floats, matrix.isTransposed)
         }
-        try ModelError.wrap(url.lastPathComponent) { try SafetensorsFile.write(tensors, metadata: ["format": "pt"], to: url) }
+    }
+
+    /// Writes the parameters of `layout` under `family`'s names; `source` gives each
+    /// parameter's float32 elements and whether they are stored transposed.
+    package static func writeSafetensors(
+        layout: ParameterLayout, family: any ModelFamily.Type, to url: URL,
+        source: (ParameterSlot) throws -> (UnsafePointer<Float>, Bool)
+    ) throws {
+        var tensors: [SafetensorsSource] = []
+        for entry in layout.entries {
+            let stored = family.huggingFaceTensor(for: entry.name)
+            let (pointer, isTransposed) = try source(entry.slot)
+            let shape = entry.slot.shape
+            let wantsTransposed = stored.isTransposed && shape.count == 2
+            let fileShape = wantsTransposed ? [shape[1], shape[0]] : shape
+            // Transpose while writing only when memory and file disagree.
+            let transposing: (rows: Int, columns: Int)? = wantsTransposed == isTransposed
+                ? nil : (isTransposed ? (shape[1], shape[0]) : (shape[0], shape[1]))
+            tensors.append(SafetensorsSource(name: stored.names[0], shape: fileShape, elements: pointer, transposedFrom: transposing))
+        }
+        try ModelError.wrap(url.lastPathComponent) { try SafetensorsFile.write(streaming: tensors, metadata: ["format": "pt"], to: url) }
     }
 
     /// Writes `config.json` and `model.safetensors` into `directory` (created if needed), the
-    /// form `init(directory:)` (and, for plain GPT-2 configurations, Hugging Face) reads.
+    /// form `init(directory:)` (and Hugging Face, for plain configurations) reads.
     public func save(directory: URL) throws {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw ModelError.io("cannot create \(directory.path): \(error.localizedDescription)")

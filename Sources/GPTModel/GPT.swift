@@ -1,19 +1,19 @@
-// The model: its layers and every parameter in one flat buffer.
+// The model: its configuration, its layers, and its immutable weights.
 import Foundation
 import GPTLayers
 import GPTTensor
 
-/// A decoder-only Transformer (GPT-2, or the Llama-style variants its configuration selects).
+/// A decoder-only Transformer of one of the registered families (GPT-2, Llama, Qwen2; see
+/// `ModelFamilies`), with immutable weights.
 ///
-/// All parameters live in one flat `ParameterBuffer` (values and gradients) under Hugging Face
-/// GPT-2 names: `wte.weight`, `wpe.weight` (learned positions only), `h.N.ln_1.*`,
-/// `h.N.attn.c_attn.*`, `h.N.attn.c_proj.*`, `h.N.ln_2.*`, `h.N.mlp.c_fc.*`/`c_proj.*` (GELU)
-/// or `h.N.mlp.w1/w2/w3.*` (SwiGLU), `ln_f.*`, and `lm_head.weight` only when untied. Matrices
-/// are stored `[out, in]`.
+/// Parameters are named as the family's Hugging Face checkpoints name them (GPT-2: `wte.weight`,
+/// `h.N.attn.c_attn.weight`, …; Llama and Qwen2: `model.embed_tokens.weight`,
+/// `model.layers.N.self_attn.q_proj.weight`, …). Matrices are `[out, in]`.
 ///
-/// The model is `Sendable` and its weights are read-only during inference: any number of
-/// `GenerationSession`s (each with its own `KVCache` and random generator) may use one model
-/// from different tasks. Training state lives in a `GPTWorkspace`.
+/// A `GPT` never changes: its `weights` are a `WeightStore` nothing writes, so the model is
+/// genuinely `Sendable` and any number of `GenerationSession`s and `GPTWorkspace`s may use it
+/// from any tasks. Gradients live in each workspace; a `Trainer` trains its own mutable copy and
+/// publishes new `GPT` snapshots (`trainer.model`).
 ///
 /// ```swift
 /// let model = try GPT(configuration: .nano, seed: 42)
@@ -24,39 +24,66 @@ import GPTTensor
 public final class GPT: Sendable {
     /// The architecture.
     public let configuration: GPTConfiguration
-    /// Every parameter's value and gradient, in `layout`.
-    public let parameters: ParameterBuffer
+    /// Every parameter's value, read-only.
+    public let weights: WeightStore
     let architecture: Architecture
 
     /// The names, shapes and offsets of all parameters.
-    public var layout: ParameterLayout { parameters.layout }
+    public var layout: ParameterLayout { architecture.layout }
     /// The number of parameters (tied embeddings counted once).
     public var parameterCount: Int { layout.parameterCount }
+    /// The model's family.
+    public var family: any ModelFamily.Type { architecture.family }
 
-    /// A model with zero parameters (for loaders, which then fill them).
-    init(architecture: Architecture) {
+    /// A model over `weights`, which must follow the architecture's layout.
+    init(architecture: Architecture, weights: WeightStore) {
+        precondition(weights.layout == architecture.layout, "GPT: weights of another layout")
         self.configuration = architecture.configuration
         self.architecture = architecture
-        self.parameters = ParameterBuffer(layout: architecture.layout)
+        self.weights = weights
+    }
+
+    /// A model with the values of `parameters` (copied into an immutable store).
+    /// - Throws: `ModelError.invalidConfiguration` for an impossible configuration, or
+    ///   `.shapeMismatch` if `parameters` follows another layout.
+    public convenience init(configuration: GPTConfiguration, parameters: ParameterBuffer) throws {
+        let architecture = try Architecture(configuration)
+        guard parameters.layout == architecture.layout else {
+            throw ModelError.shapeMismatch("the parameters follow another layout than the configuration's")
+        }
+        self.init(architecture: architecture, weights: WeightStore(copying: parameters))
     }
 
     /// A model with GPT-2's initialisation drawn from `seed`: every matrix and embedding
-    /// `N(0, 0.02²)`, except the residual output projections (`attn.c_proj`, `mlp.c_proj`,
-    /// `mlp.w2`) with standard deviation `0.02 / √(2·L)`; biases 0; norm weights 1, norm biases 0.
-    /// Parameters are drawn in layout order from one `RandomGenerator(seed:)`.
+    /// `N(0, 0.02²)`, except the residual output projections (the family's
+    /// `isResidualProjection`: GPT-2's `c_proj`, Llama's `o_proj`/`down_proj`) with standard
+    /// deviation `0.02 / √(2·L)`; biases 0; norm weights 1, norm biases 0. Parameters are drawn
+    /// in layout order from one `RandomGenerator(seed:)`.
     /// - Throws: `ModelError.invalidConfiguration` if the configuration is impossible.
     public convenience init(configuration: GPTConfiguration, seed: UInt64) throws {
-        self.init(architecture: try Architecture(configuration))
+        let architecture = try Architecture(configuration)
+        let layout = architecture.layout
+        let memory = WeightMemory(floatCount: max(1, layout.count)) { values in
+            values.initialize(repeating: 0, count: max(1, layout.count))
+            Self.initialize(values, layout: layout, configuration: configuration, family: architecture.family, seed: seed)
+        }
+        let matrices = WeightStore.views(layout, base: memory.base.assumingMemoryBound(to: Float.self))
+        self.init(architecture: architecture, weights: try WeightStore(layout: layout, matrices: matrices, memory: [memory]))
+    }
+
+    /// Writes the initialisation of `init(configuration:seed:)` into a flat buffer in `layout`.
+    static func initialize(
+        _ values: UnsafeMutablePointer<Float>, layout: ParameterLayout, configuration: GPTConfiguration,
+        family: any ModelFamily.Type, seed: UInt64
+    ) {
         var generator = RandomGenerator(seed: seed)
         let residualScale = 1 / Float(2 * configuration.layerCount).squareRoot()
         for entry in layout.entries {
-            let pointer = parameters.values + entry.slot.offset
+            let pointer = values + entry.slot.offset
             switch entry.role {
             case .matrix, .embedding:
-                let isResidualProjection = ["attn.c_proj.weight", "mlp.c_proj.weight", "mlp.w2.weight"]
-                    .contains { entry.name.hasSuffix($0) }
-                Kernels.fillNormal(pointer, count: entry.slot.count, standardDeviation: 0.02 * (isResidualProjection ? residualScale : 1),
-                                   generator: &generator)
+                let scale: Float = family.isResidualProjection(entry.name) ? residualScale : 1
+                Kernels.fillNormal(pointer, count: entry.slot.count, standardDeviation: 0.02 * scale, generator: &generator)
             case .bias:
                 Kernels.fill(pointer, count: entry.slot.count, value: 0)
             case .norm:
@@ -69,104 +96,34 @@ public final class GPT: Sendable {
 
     /// A copy of the parameter `name` (shape as in `layout`), or nil if there is none.
     public func parameter(named name: String) -> Tensor? {
-        layout.entry(named: name).map { parameters.value(of: $0.slot) }
+        layout.entry(named: name).flatMap { try? weights.value(of: $0.slot) }
     }
 
-    /// A copy of the gradient of parameter `name`, or nil if there is none.
-    public func gradient(named name: String) -> Tensor? {
-        layout.entry(named: name).map { parameters.gradient(of: $0.slot) }
-    }
-
-    /// Overwrites the parameter `name`.
-    /// - Throws: `ModelError.missingTensor` for an unknown name, `.shapeMismatch` for a wrong shape.
-    public func setParameter(_ tensor: Tensor, named name: String) throws {
-        guard let entry = layout.entry(named: name) else { throw ModelError.missingTensor("no parameter named \(name)") }
-        guard tensor.shape == entry.slot.shape else {
-            throw ModelError.shapeMismatch("\(name): expected \(entry.slot.shape), got \(tensor.shape)")
-        }
-        try ModelError.wrap(name) { try parameters.setValue(tensor, of: entry.slot) }
-    }
+    /// A mutable float32 copy of every parameter (for training, or to edit weights and build a
+    /// new model with `init(configuration:parameters:)`).
+    /// - Throws: `LayerError.invalidConfiguration` if a weight is stored in a format without kernels.
+    public func makeParameters() throws -> ParameterBuffer { try ParameterBuffer(copying: weights) }
 }
 
-// MARK: - Architecture
 
 extension GPT {
-    /// The layers of a configuration and the parameter layout they register; building it
-    /// allocates no parameters, so loaders can check a file against it first.
-    struct Architecture: Sendable {
-        let configuration: GPTConfiguration
-        let layout: ParameterLayout
-        let tokenEmbedding: Embedding
-        let positionEmbedding: LearnedPositionalEmbedding?
-        let sinusoidal: SinusoidalPositionalEncoding?
-        let blocks: [TransformerBlock]
-        let finalNorm: Normalization
-        /// The output projection `[V, C]`: `wte.weight` when tied, else `lm_head.weight`.
-        let outputWeight: ParameterSlot
-
-        init(_ configuration: GPTConfiguration) throws {
-            try configuration.validate()
-            let c = configuration
-            var layout = ParameterLayout()
-            tokenEmbedding = Embedding(vocabularySize: c.vocabularySize, dimensions: c.embeddingDimensions, name: "wte", layout: &layout)
-            var rotary: RotaryEmbedding?
-            switch c.positionalEncoding {
-            case .learned:
-                positionEmbedding = LearnedPositionalEmbedding(maximumPositions: c.contextLength, dimensions: c.embeddingDimensions,
-                                                               name: "wpe", layout: &layout)
-                sinusoidal = nil
-            case .sinusoidal:
-                positionEmbedding = nil
-                sinusoidal = SinusoidalPositionalEncoding(maximumPositions: c.contextLength, dimensions: c.embeddingDimensions)
-            case .rotary(let theta):
-                positionEmbedding = nil
-                sinusoidal = nil
-                rotary = RotaryEmbedding(headSize: c.headSize, maximumPositions: c.contextLength, theta: theta)
+    /// A new model with the named parameters replaced (this model is unchanged).
+    ///
+    /// ```swift
+    /// let edited = try model.replacingParameters(["ln_f.bias": Tensor(zeros: [768])])
+    /// ```
+    /// - Throws: `ModelError.missingTensor` for an unknown name, `.shapeMismatch` for a wrong shape.
+    public func replacingParameters(_ replacements: [String: Tensor]) throws -> GPT {
+        for (name, tensor) in replacements.sorted(by: { $0.key < $1.key }) {
+            guard let entry = layout.entry(named: name) else { throw ModelError.missingTensor("no parameter named \(name)") }
+            guard tensor.shape == entry.slot.shape else {
+                throw ModelError.shapeMismatch("\(name): expected \(entry.slot.shape), got \(tensor.shape)")
             }
-            blocks = try (0..<c.layerCount).map { index in
-                try ModelError.wrap("h.\(index)") {
-                    try TransformerBlock(dimensions: c.embeddingDimensions, heads: c.headCount, keyValueHeads: c.keyValueHeadCount,
-                                         hiddenSize: c.hiddenDimensions, normalization: c.normalization,
-                                         epsilon: c.normalizationEpsilon, feedForward: c.feedForward, bias: c.usesBias,
-                                         rotary: rotary, name: "h.\(index)", layout: &layout)
-                }
-            }
-            finalNorm = Normalization(kind: c.normalization, dimensions: c.embeddingDimensions, epsilon: c.normalizationEpsilon,
-                                      bias: c.usesBias, name: "ln_f", layout: &layout)
-            outputWeight = c.tiesEmbeddings
-                ? tokenEmbedding.weight
-                : layout.add("lm_head.weight", shape: [c.vocabularySize, c.embeddingDimensions], role: .matrix)
-            self.configuration = configuration
-            self.layout = layout
         }
-    }
-
-    // MARK: - Shared steps of every pass
-
-    /// Writes the embeddings of `rows` tokens (one sequence of `time` per batch entry, positions
-    /// from `positionOffset`) into `x [B·T, C]`. Ids must already be checked.
-    func embed(ids: UnsafePointer<Int32>, batch: Int, time: Int, positionOffset: Int, into x: UnsafeMutablePointer<Float>) throws {
-        let a = architecture
-        a.tokenEmbedding.forward(ids: ids, rows: batch * time, parameters: parameters, into: x)
-        try ModelError.wrap("positions") {
-            try a.positionEmbedding?.forward(x, batch: batch, time: time, positionOffset: positionOffset, parameters: parameters)
-            try a.sinusoidal?.forward(x, batch: batch, time: time, positionOffset: positionOffset)
+        let parameters = try ModelError.wrap("parameters") { try makeParameters() }
+        for (name, tensor) in replacements {
+            try ModelError.wrap(name) { try parameters.setValue(tensor, of: layout.entry(named: name)!.slot) }
         }
-    }
-
-    /// `logits [rows, V] = x [rows, C] · Wᵀ` with the output projection W `[V, C]`.
-    func projectToVocabulary(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
-        Kernels.sgemm(m: rows, n: configuration.vocabularySize, k: configuration.embeddingDimensions, a: x,
-                      b: parameters.values + architecture.outputWeight.offset, transposeB: true, c: logits)
-    }
-
-    /// Converts token ids to `Int32`, checking each is in the vocabulary.
-    func checkedIDs(_ tokens: [Int], into ids: inout [Int32]) throws {
-        ids.removeAll(keepingCapacity: true)
-        let vocabulary = configuration.vocabularySize
-        for token in tokens {
-            guard token >= 0 && token < vocabulary else { throw ModelError.tokenOutOfRange(token: token, vocabularySize: vocabulary) }
-            ids.append(Int32(token))
-        }
+        return GPT(architecture: architecture, weights: WeightStore(copying: parameters))
     }
 }

@@ -20,6 +20,14 @@ extension GPTConfiguration: Codable {
     ///   `activation_function` other than the tanh GELU forms, `swiglu` or `silu`).
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Another family's config.json: its own keys, read by the family.
+        if let type = try container.decodeIfPresent(String.self, forKey: .modelType), type != GPT2Family.modelType {
+            let json = try decoder.singleValueContainer().decode([String: JSONConfigValue].self)
+            do { self = try GPTConfiguration(huggingFace: json) } catch {
+                throw DecodingError.dataCorruptedError(forKey: .modelType, in: container, debugDescription: error.localizedDescription)
+            }
+            return
+        }
         let width = try container.decode(Int.self, forKey: .embeddingDimensions)
         let heads = try container.decode(Int.self, forKey: .headCount)
         let context = try container.decodeIfPresent(Int.self, forKey: .contextLength)
@@ -67,6 +75,11 @@ extension GPTConfiguration: Codable {
     /// positions, LayerNorm, GELU, biases, multi-head) also gets `model_type` "gpt2" and
     /// `architectures` ["GPT2LMHeadModel"], so Hugging Face's `from_pretrained` can read it.
     public func encode(to encoder: Encoder) throws {
+        if modelType != GPT2Family.modelType {
+            var single = encoder.singleValueContainer()
+            try single.encode(huggingFaceConfig)
+            return
+        }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(vocabularySize, forKey: .vocabularySize)
         try container.encode(contextLength, forKey: .contextLength)
@@ -102,26 +115,50 @@ extension GPTConfiguration: Codable {
 
     // MARK: - Files
 
-    /// Reads a `config.json` and validates it.
-    /// - Throws: `ModelError.io` if unreadable, `.invalidConfiguration` naming the problem.
+    /// Reads a `config.json` of any registered family (by its `model_type`; GPTKit's GPT-2
+    /// keys when absent) and validates it.
+    /// - Throws: `ModelError.io` if unreadable, `.invalidConfiguration` naming the problem
+    ///   (including an unknown `model_type`).
     public init(contentsOf url: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError.io("cannot read \(url.path): \(error.localizedDescription)")
         }
-        do { self = try JSONDecoder().decode(GPTConfiguration.self, from: data) } catch let error as DecodingError {
-            throw ModelError.invalidConfiguration("\(url.lastPathComponent): \(Self.describe(error))")
-        } catch {
-            throw ModelError.invalidConfiguration("\(url.lastPathComponent): \(error.localizedDescription)")
+        let file = url.lastPathComponent
+        let json: [String: JSONConfigValue]
+        do { json = try JSONDecoder().decode([String: JSONConfigValue].self, from: data) } catch {
+            throw ModelError.invalidConfiguration("\(file): not a JSON object")
         }
-        try validate()
+        try self.init(huggingFace: json, file: file)
     }
 
-    /// Writes the configuration as pretty-printed JSON, atomically.
+    /// A configuration from a parsed `config.json` object, read by its family.
+    /// - Throws: `ModelError.invalidConfiguration` naming the file and the problem.
+    public init(huggingFace json: [String: JSONConfigValue], file: String = "config.json") throws {
+        var modelType = GPT2Family.modelType
+        if case .string(let value)? = json["model_type"] { modelType = value }
+        guard let family = ModelFamilies.family(named: modelType) else {
+            throw ModelError.invalidConfiguration(
+                "\(file): unknown model_type '\(modelType)' (GPTKit has \(ModelFamilies.names.joined(separator: ", ")))")
+        }
+        do { self = try family.configuration(huggingFace: json, file: file) } catch let error as DecodingError {
+            throw ModelError.invalidConfiguration("\(file): \(Self.describe(error))")
+        }
+        do { try validate() } catch ModelError.invalidConfiguration(let message) {
+            throw ModelError.invalidConfiguration("\(file): \(message)")
+        }
+    }
+
+    /// The `config.json` object of this configuration, as its family writes it.
+    public var huggingFaceConfig: [String: JSONConfigValue] {
+        (ModelFamilies.family(named: modelType) ?? GPT2Family.self).huggingFaceConfig(self)
+    }
+
+    /// Writes the configuration as its family's pretty-printed `config.json`, atomically.
     public func write(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try encoder.encode(self).write(to: url, options: .atomic) } catch {
+        do { try encoder.encode(huggingFaceConfig).write(to: url, options: .atomic) } catch {
             throw ModelError.io("cannot write \(url.path): \(error.localizedDescription)")
         }
     }

@@ -46,8 +46,17 @@ public struct GPTConfiguration: Sendable, Hashable {
     public var normalizationEpsilon: Float
     /// GELU MLP or SwiGLU.
     public var feedForward: FeedForwardKind
-    /// Whether projections (and LayerNorms) have biases.
-    public var usesBias: Bool
+    /// Which projections (and LayerNorms) have biases.
+    public var biases: BlockBiases
+    /// The model family (`model_type`: "gpt2", "llama", "qwen2"; see `ModelFamilies`): its
+    /// parameter names, file formats and initialisation.
+    public var modelType: String
+    /// HS when set explicitly (`head_dim`); nil means C / NH.
+    public var explicitHeadSize: Int?
+    /// The width of a scalar head `score.weight [scoreCount, C]` on the final hidden states
+    /// (Hugging Face `*ForSequenceClassification`'s `num_labels`; 1 for a reward model or a
+    /// value head), or 0 for none.
+    public var scoreCount: Int
     /// Whether the output projection is the token embedding (`lm_head` tied to `wte`).
     public var tiesEmbeddings: Bool
     /// Dropout probability for training (`resid_pdrop`): applied by `GPTWorkspace.forward` when it
@@ -60,7 +69,8 @@ public struct GPTConfiguration: Sendable, Hashable {
         vocabularySize: Int, contextLength: Int, layerCount: Int, headCount: Int, keyValueHeadCount: Int? = nil,
         embeddingDimensions: Int, hiddenDimensions: Int? = nil, positionalEncoding: PositionalEncoding = .learned,
         normalization: NormalizationKind = .layerNorm, normalizationEpsilon: Float = 1e-5,
-        feedForward: FeedForwardKind = .gelu, usesBias: Bool = true, tiesEmbeddings: Bool = true, dropout: Float = 0
+        feedForward: FeedForwardKind = .gelu, usesBias: Bool = true, tiesEmbeddings: Bool = true, dropout: Float = 0,
+        modelType: String = "gpt2", headSize: Int? = nil, biases: BlockBiases? = nil, scoreCount: Int = 0
     ) {
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
@@ -73,13 +83,22 @@ public struct GPTConfiguration: Sendable, Hashable {
         self.normalization = normalization
         self.normalizationEpsilon = normalizationEpsilon
         self.feedForward = feedForward
-        self.usesBias = usesBias
+        self.biases = biases ?? BlockBiases(all: usesBias)
+        self.modelType = modelType
+        self.explicitHeadSize = headSize
+        self.scoreCount = scoreCount
         self.tiesEmbeddings = tiesEmbeddings
         self.dropout = dropout
     }
 
-    /// HS = C / NH.
-    public var headSize: Int { embeddingDimensions / max(1, headCount) }
+    /// HS: `explicitHeadSize`, else C / NH.
+    public var headSize: Int { explicitHeadSize ?? embeddingDimensions / max(1, headCount) }
+
+    /// Whether every projection and LayerNorm has a bias (GPT-2); setting it sets them all.
+    public var usesBias: Bool {
+        get { biases == BlockBiases(all: true) }
+        set { biases = BlockBiases(all: newValue) }
+    }
 
     // MARK: - Presets
 
@@ -107,7 +126,7 @@ public struct GPTConfiguration: Sendable, Hashable {
                          headCount: headCount, keyValueHeadCount: keyValueHeadCount, embeddingDimensions: dimensions,
                          hiddenDimensions: hiddenDimensions, positionalEncoding: .rotary(theta: 10_000),
                          normalization: .rmsNorm, normalizationEpsilon: 1e-5, feedForward: .swiGLU, usesBias: false,
-                         tiesEmbeddings: sharedClassifier)
+                         tiesEmbeddings: sharedClassifier, modelType: LlamaFamily.modelType)
     }
 
     // MARK: - Validation
@@ -126,8 +145,17 @@ public struct GPTConfiguration: Sendable, Hashable {
         for (name, value) in sizes where value <= 0 { throw fail("\(name) must be positive, got \(value)") }
         guard vocabularySize <= Int(Int32.max) else { throw fail("vocabulary size \(vocabularySize) exceeds Int32") }
         guard contextLength <= 1 << 22 else { throw fail("context length \(contextLength) exceeds 2^22 positions") }
-        guard embeddingDimensions % headCount == 0 else {
-            throw fail("embedding width \(embeddingDimensions) is not divisible by \(headCount) heads")
+        guard layerCount <= 4096 else { throw fail("layer count \(layerCount) exceeds 4096") }
+        if let explicitHeadSize {
+            guard explicitHeadSize > 0 else { throw fail("head size must be positive, got \(explicitHeadSize)") }
+        } else {
+            guard embeddingDimensions % headCount == 0 else {
+                throw fail("embedding width \(embeddingDimensions) is not divisible by \(headCount) heads")
+            }
+        }
+        guard scoreCount >= 0, scoreCount <= 1 << 20 else { throw fail("score head width \(scoreCount) is out of range") }
+        guard ModelFamilies.family(named: modelType) != nil else {
+            throw fail("unknown model_type '\(modelType)' (GPTKit has \(ModelFamilies.names.joined(separator: ", ")))")
         }
         guard headCount % keyValueHeadCount == 0 else {
             throw fail("\(headCount) heads are not a multiple of \(keyValueHeadCount) key/value heads")
@@ -144,17 +172,18 @@ public struct GPTConfiguration: Sendable, Hashable {
             throw fail("normalization epsilon must be positive, got \(normalizationEpsilon)")
         }
         guard dropout >= 0, dropout < 1 else { throw fail("dropout must be in [0, 1), got \(dropout)") }
-        guard let count = parameterCountChecked, count <= 1 << 36 else {
+        guard let count = parameterBound, count <= 1 << 36 else {
             throw fail("the model would have more than 2^36 parameters")
         }
     }
 
-    /// The number of parameters the model has (tied embeddings counted once; `Int.max` if the
-    /// count overflows).
-    public var parameterCount: Int { parameterCountChecked ?? .max }
+    /// The number of parameters the model has, from its layout (tied embeddings counted once;
+    /// `Int.max` for a configuration that does not validate).
+    public var parameterCount: Int { (try? GPT.Architecture(self))?.layout.parameterCount ?? .max }
 
-    /// The number of parameters, or nil on overflow.
-    var parameterCountChecked: Int? {
+    /// An upper bound of the parameter count (every bias counted), or nil on overflow: checked
+    /// before any layout arithmetic, so sizes read from files cannot overflow it.
+    var parameterBound: Int? {
         // Sizes from files can be anything: bound them before any unchecked arithmetic below.
         let limit = 1 << 31
         guard [vocabularySize, contextLength, layerCount, headCount, keyValueHeadCount, embeddingDimensions, hiddenDimensions]
@@ -166,12 +195,14 @@ public struct GPTConfiguration: Sendable, Hashable {
                 return overflow ? nil : result
             }
         }
-        let c = embeddingDimensions, h = hiddenDimensions, kv = keyValueHeadCount * headSize
-        let bias = usesBias ? 1 : 0
-        let normParameters = normalization == .layerNorm && usesBias ? 2 * c : c
+        guard headSize >= 0, headSize <= limit, scoreCount >= 0, scoreCount <= limit,
+              let q = product(headCount, headSize), let kv = product(keyValueHeadCount, headSize) else { return nil }
+        let c = embeddingDimensions, h = hiddenDimensions
+        let bias = 1
+        let normParameters = 2 * c
         guard let embeddings = product(vocabularySize, c), let positions = product(contextLength, c),
-              let attention = product(c, c + 2 * kv), let projection = product(c, c),
-              let up = product(c, h), let down = product(h, c) else { return nil }
+              let attention = product(c, q + 2 * kv), let projection = product(q, c), let score = product(scoreCount, c),
+              let up = product(c, h), let down = product(h, c), q <= limit, kv <= limit else { return nil }
         func sum(_ values: Int...) -> Int? {
             values.reduce(Int?(0)) { partial, value in
                 guard let partial else { return nil }
@@ -182,9 +213,9 @@ public struct GPTConfiguration: Sendable, Hashable {
         // Every term is below 2^63 / 8 here (sizes ≤ 2^31, products checked), so the sums of a
         // few terms are checked only where they can grow: the totals.
         guard let ffn = feedForward == .swiGLU ? sum(up, up, down, bias * (2 * h + c)) : sum(up, down, bias * (h + c)),
-              let block = sum(attention, bias * (c + 2 * kv), projection, bias * c, 2 * normParameters, ffn),
+              let block = sum(attention, bias * (q + 2 * kv), projection, bias * c, 2 * normParameters, ffn),
               let blocks = product(block, layerCount) else { return nil }
         let learned = positionalEncoding == .learned ? positions : 0
-        return sum(embeddings, blocks, learned, normParameters, tiesEmbeddings ? 0 : embeddings)
+        return sum(embeddings, blocks, learned, normParameters, tiesEmbeddings ? 0 : embeddings, score)
     }
 }

@@ -12,30 +12,39 @@ public enum RecomputePolicy: String, Sendable, Hashable, Codable {
     case perBlock
 }
 
-/// The activations of one training step on a shared `GPT`: forward with targets gives the mean
-/// cross-entropy loss; `backward()` then adds every parameter's gradient into
-/// `model.parameters.gradients` (call `model.parameters.zeroGradients()` between steps, or
-/// not, to accumulate).
+/// The activations and gradients of passes over a shared, immutable `GPT`.
 ///
-/// Activations come from an arena that grows during the first step and is then reused, so
-/// later steps of the same (or smaller) shape allocate nothing. Each block's input is its own
-/// allocation, made before the block's internals, so `.perBlock` recomputation can free those.
-/// A workspace belongs to one task at a time.
+/// `forward` runs the model over a batch and keeps what objectives need: the final hidden
+/// states `[B, T, C]`, the log-probabilities of given targets `[B·T]` (computed without copying
+/// the `B·T·V` logits out), the logits on request, and the scalar head's scores. `backward(seed:)`
+/// then adds every parameter's gradient into this workspace's own `gradients`, starting from a
+/// `BackwardSeed` (per-token weights, a full dLogits, a dHidden or a dScore at chosen rows).
+/// Call `gradients.zero()` between steps, or not, to accumulate.
+///
+/// Each workspace owns its gradients, so several workspaces on one model compute gradients at
+/// once on different tasks without sharing memory. Activations come from an arena that grows
+/// during the first step and is then reused, so later steps of the same (or smaller) shape
+/// allocate nothing. A workspace belongs to one task at a time.
 ///
 /// ```swift
 /// let workspace = GPTWorkspace(model: model, recompute: .none)
-/// model.parameters.zeroGradients()
+/// workspace.gradients.zero()
 /// let loss = try workspace.forward(tokens: inputs, targets: targets, batch: 4, time: 64)
-/// try workspace.backward()
+/// try workspace.backward()                                   // mean cross-entropy
+/// let gWte = workspace.gradients.gradient(of: model.layout.entry(named: "wte.weight")!.slot)
 /// ```
 public final class GPTWorkspace {
     /// The model the workspace runs.
     public let model: GPT
     /// Which activations are kept.
     public let recompute: RecomputePolicy
+    /// The weights the passes read: the model's (or, for a trainer, its live master copy).
+    let weights: WeightStore
+    /// The gradients `backward` adds into, in the model's layout.
+    public private(set) lazy var gradients = GradientBuffer(layout: model.layout)
     let arena = Arena()
     private var ids: [Int32] = [], targets: [Int32] = []
-    private var weights: [Float] = []
+    private var weightsOfMask: [Float] = [], seedWeights: [Float] = []
     /// Block l's input `[B·T, C]` (entry L is the final norm's input), and each block's saved
     /// record (`.none` only); pointers into the arena, valid until the next forward pass.
     private var blockInputs: [UnsafeMutablePointer<Float>] = [], saved: [TransformerBlock.Saved] = []
@@ -45,19 +54,35 @@ public final class GPTWorkspace {
     private struct Pass {
         let batch: Int, time: Int
         let finalNorm: Normalization.Saved
-        let logits: UnsafeMutablePointer<Float>
-        var statistics: UnsafeMutablePointer<Float>?
+        let logits: UnsafeMutablePointer<Float>?
+        let scores: UnsafeMutablePointer<Float>?
+        var statistics: UnsafeMutablePointer<Float>?, losses: UnsafeMutablePointer<Float>?
         var count: Float = 0
         var hasTargets: Bool
         var backwardDone = false
         /// The pass's dropout (training only): site 0 the embeddings, site l + 1 block l.
         var dropout: Dropout?
+        var rows: Int { batch * time }
     }
 
     /// A workspace for `model`.
     public init(model: GPT, recompute: RecomputePolicy = .none) {
         self.model = model
         self.recompute = recompute
+        self.weights = model.weights
+    }
+
+    /// A workspace whose passes read `weights` (same layout as `model`): a trainer's live copy.
+    package init(model: GPT, weights: WeightStore, recompute: RecomputePolicy) {
+        precondition(weights.layout == model.layout, "GPTWorkspace: weights of another layout")
+        self.model = model
+        self.recompute = recompute
+        self.weights = weights
+    }
+
+    /// A copy of the gradient of parameter `name`, or nil if there is none.
+    public func gradient(named name: String) -> Tensor? {
+        model.layout.entry(named: name).map { gradients.gradient(of: $0.slot) }
     }
 
     /// The floats of activation memory the largest step so far used (× 4 for bytes).
@@ -68,7 +93,9 @@ public final class GPTWorkspace {
     /// Runs the model on `tokens [B, T]` (row-major, `batch · time` ids). With `targets [B, T]`
     /// (already shifted: target t is the token after input t; -100 = not counted) and an optional
     /// `lossMask [B, T]` (false = not counted), returns the mean cross-entropy over the counted
-    /// positions (0 when none is counted); without targets returns nil.
+    /// positions (0 when none is counted) and keeps each target's log-probability; without
+    /// targets returns nil. `computeLogits: false` stops at the hidden states (and scores): a
+    /// reward or value model needs no vocabulary projection.
     ///
     /// `dropoutSeed` turns on the configuration's dropout (training mode): embeddings, attention
     /// probabilities and residual branches, with masks drawn from the seed (same seed, same
@@ -77,14 +104,17 @@ public final class GPTWorkspace {
     ///   (or target) outside the vocabulary, `.contextOverflow` when `time` exceeds the context.
     @discardableResult
     public func forward(
-        tokens: [Int], targets: [Int]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil
+        tokens: [Int], targets: [Int]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil,
+        computeLogits: Bool = true
     ) throws -> Float? {
         pass = nil
-        let c = model.configuration, a = model.architecture, p = model.parameters
-        guard batch > 0, time > 0, tokens.count == batch * time else {
+        let c = model.configuration, a = model.architecture, w = weights
+        let (positions, overflow) = batch.multipliedReportingOverflow(by: time)
+        guard batch > 0, time > 0, !overflow, tokens.count == positions else {
             throw ModelError.invalidInput("\(tokens.count) tokens for batch \(batch) × time \(time)")
         }
         guard time <= c.contextLength else { throw ModelError.contextOverflow(length: time, limit: c.contextLength) }
+        if targets != nil && !computeLogits { throw ModelError.invalidInput("targets need the logits (computeLogits: true)") }
         try model.checkedIDs(tokens, into: &ids)
         try prepareTargets(targets, lossMask: lossMask, rows: batch * time)
 
@@ -96,7 +126,7 @@ public final class GPTWorkspace {
         blockInputs.append(arena.allocate(count))
         if recompute == .perBlock { for _ in a.blocks { blockInputs.append(arena.allocate(count)) } }
         try ids.withUnsafeBufferPointer {
-            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, into: blockInputs[0])
+            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, weights: w, into: blockInputs[0])
         }
         let dropout = dropoutSeed.flatMap { c.dropout > 0 ? Dropout(rate: c.dropout, seed: $0) : nil }
         if let dropout { Kernels.dropout(blockInputs[0], into: blockInputs[0], count: count, dropout.site(0)) }
@@ -104,95 +134,214 @@ public final class GPTWorkspace {
             let blockDropout = dropout?.site(UInt64(index + 1))
             switch recompute {
             case .none:
-                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout)
                 saved.append(record)
                 blockInputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(blockInputs[index], batch: batch, time: time, parameters: p, arena: arena, dropout: blockDropout)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout)
                 blockInputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
         }
-        let finalNorm = a.finalNorm.forward(blockInputs[a.blocks.count], rows: rows, parameters: p, arena: arena)
-        let logits = arena.allocate(rows * c.vocabularySize)
-        model.projectToVocabulary(finalNorm.output, rows: rows, into: logits)
-        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, hasTargets: targets != nil, dropout: dropout)
+        let finalNorm = a.finalNorm.forward(blockInputs[a.blocks.count], rows: rows, weights: w, arena: arena)
+        var logits: UnsafeMutablePointer<Float>?
+        if computeLogits {
+            logits = arena.allocate(rows * c.vocabularySize)
+            model.projectToVocabulary(finalNorm.output, rows: rows, weights: w, into: logits!)
+        }
+        var scores: UnsafeMutablePointer<Float>?
+        if let head = a.scoreHead {
+            scores = arena.allocate(rows * head.outputSize)
+            head.forward(finalNorm.output, rows: rows, weights: w, into: scores!)
+        }
+        var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, scores: scores, hasTargets: targets != nil,
+                         dropout: dropout)
         defer { pass = state }
-        guard targets != nil else { return nil }
+        guard targets != nil, let logits else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
-        let result = targetPointers { t, w in
-            Kernels.crossEntropyForward(logits: logits, targets: t, weights: w, rows: rows, vocabulary: c.vocabularySize,
+        let result = targetPointers(weightsOfMask) { t, mask in
+            Kernels.crossEntropyForward(logits: logits, targets: t, weights: mask, rows: rows, vocabulary: c.vocabularySize,
                                         statistics: statistics, losses: losses)
         }
         state.statistics = statistics
+        state.losses = losses
         state.count = result.count
         return result.loss
     }
 
-    /// The logits `[B, T, V]` of the last forward pass (a copy), or nil before the first pass or
-    /// after `backward()` (which overwrites them with their gradient).
+    // MARK: - Outputs of the last pass
+
+    /// The logits `[B, T, V]` of the last forward pass (a copy), or nil before the first pass,
+    /// without `computeLogits`, or after a backward pass (which overwrites them with their gradient).
     public var logits: Tensor? {
-        guard let pass, !pass.backwardDone else { return nil }
-        var tensor = Tensor(zeros: [pass.batch, pass.time, model.configuration.vocabularySize])
-        tensor.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: pass.logits, count: $0.count) }
-        return tensor
+        guard let pass, !pass.backwardDone, let logits = pass.logits else { return nil }
+        return Tensor(copying: logits, shape: [pass.batch, pass.time, model.configuration.vocabularySize])
     }
+
+    /// The final hidden states `[B, T, C]` (after the final norm: what the output projection and
+    /// the scalar head read) of the last forward pass, a copy.
+    public var hiddenStates: Tensor? {
+        guard let pass else { return nil }
+        return Tensor(copying: pass.finalNorm.output, shape: [pass.batch, pass.time, model.configuration.embeddingDimensions])
+    }
+
+    /// `log p(target)` of every position `[B·T]` of the last forward pass with targets (0 where
+    /// the target is -100 or masked out).
+    public var tokenLogProbabilities: [Float]? {
+        guard let pass, let losses = pass.losses else { return nil }
+        return (0..<pass.rows).map { losses[$0] == 0 ? 0 : -losses[$0] }
+    }
+
+    /// The scalar head's output `[B, T, S]` of the last forward pass (a copy), if the model has
+    /// a head (`configuration.scoreCount > 0`).
+    public var scores: Tensor? {
+        guard let pass, let scores = pass.scores, let head = model.architecture.scoreHead else { return nil }
+        return Tensor(copying: scores, shape: [pass.batch, pass.time, head.outputSize])
+    }
+
 
     // MARK: - Backward
 
-    /// Adds the gradient of `lossScale · loss` (the mean over counted positions of the last
-    /// forward pass) into every parameter's gradient. `lossScale` lets gradient accumulation
-    /// average over micro-batches (e.g. `1 / steps`).
+    /// Adds the gradient of `lossScale · loss` (the mean cross-entropy over counted positions of
+    /// the last forward pass) into `gradients`. `lossScale` lets gradient accumulation average
+    /// over micro-batches (e.g. `1 / steps`).
     /// - Throws: `ModelError.invalidState` without a preceding forward pass with targets, or twice.
     public func backward(lossScale: Float = 1) throws {
-        guard var state = pass, state.hasTargets, let statistics = state.statistics else {
+        guard let state = pass, state.hasTargets else {
             throw ModelError.invalidState("backward() needs a forward pass with targets first")
         }
-        guard !state.backwardDone else { throw ModelError.invalidState("backward() was already run for this forward pass") }
+        let scale = state.count > 0 ? lossScale / state.count : 0
+        try backward(seed: BackwardSeed(), crossEntropyScale: scale)
+    }
+
+    /// Adds the gradient of the objective that `seed` describes into `gradients`.
+    /// - Throws: `ModelError.invalidState` without a preceding forward pass (with targets for
+    ///   token weights, with logits for logit seeds, with a score head for score seeds) or when
+    ///   backward already ran for it; `.invalidInput` for seeds of the wrong size or rows out of
+    ///   range.
+    public func backward(seed: BackwardSeed) throws {
+        try backward(seed: seed, crossEntropyScale: nil)
+    }
+
+    /// The one backward pass. `crossEntropyScale` is the mean cross-entropy's factor (the
+    /// forward mask's weights, scaled); otherwise `seed.tokenWeights` weigh the rows.
+    private func backward(seed: BackwardSeed, crossEntropyScale: Float?) throws {
+        guard var state = pass else { throw ModelError.invalidState("backward needs a forward pass first") }
+        guard !state.backwardDone else { throw ModelError.invalidState("backward was already run for this forward pass") }
+        let c = model.configuration, a = model.architecture, w = weights, g = gradients
+        let rows = state.rows, width = c.embeddingDimensions, count = rows * width, vocabulary = c.vocabularySize
+        let usesLogits = crossEntropyScale != nil || seed.needsLogits
+        if usesLogits && state.logits == nil { throw ModelError.invalidState("a logit seed needs a forward pass with logits") }
+        if crossEntropyScale != nil || seed.tokenWeights != nil {
+            guard state.hasTargets, state.statistics != nil else { throw ModelError.invalidState("token weights need targets in forward") }
+        }
+        if let tokenWeights = seed.tokenWeights, tokenWeights.count != rows {
+            throw ModelError.invalidInput("\(tokenWeights.count) token weights for \(rows) positions")
+        }
+        let hidden = try checkedRows(seed.hiddenGradient, rows: rows, width: width, what: "hidden")
+        var scoreRows: (rows: [Int], values: [Float])?
+        if let scoreGradient = seed.scoreGradient {
+            guard let head = a.scoreHead, state.scores != nil else { throw ModelError.invalidState("a score seed needs a model with a score head") }
+            scoreRows = try checkedRows(scoreGradient, rows: rows, width: head.outputSize, what: "score")
+        }
         state.backwardDone = true
         pass = state
-        let c = model.configuration, a = model.architecture, p = model.parameters
-        let rows = state.batch * state.time, width = c.embeddingDimensions, count = rows * width
-        let dLogits = state.logits  // the gradient replaces the logits
-        let scale = state.count > 0 ? lossScale / state.count : 0
-        targetPointers { t, w in
-            Kernels.crossEntropyBackward(logits: state.logits, statistics: statistics, targets: t, weights: w, rows: rows,
-                                         vocabulary: c.vocabularySize, scale: scale, gradient: dLogits)
-        }
-        // Output projection: dW += dLogitsᵀ · x, dx = dLogits · W.
+
+        // dL/dh of the final hidden states, from every part of the seed.
         let dNorm = arena.allocate(count)
-        let x = UnsafePointer(state.finalNorm.output), weight = a.outputWeight
-        Kernels.sgemm(m: c.vocabularySize, n: width, k: rows, a: dLogits, transposeA: true, b: x,
-                      c: p.gradients + weight.offset, accumulate: true)
-        Kernels.sgemm(m: rows, n: width, k: c.vocabularySize, a: dLogits, b: p.values + weight.offset, c: dNorm)
+        let x = UnsafePointer(state.finalNorm.output)
+        if usesLogits, let logits = state.logits {
+            let dLogits = logits  // the gradient replaces the logits
+            var extra: UnsafeMutablePointer<Float>?
+            if let body = seed.logitGradient {
+                let tokensToo = crossEntropyScale != nil || seed.tokenWeights != nil
+                let target = tokensToo ? arena.allocate(rows * vocabulary) : dLogits
+                if tokensToo { target.update(from: logits, count: rows * vocabulary) }
+                try body(UnsafeMutableBufferPointer(start: target, count: rows * vocabulary))
+                if tokensToo { extra = target }
+            }
+            if let scale = crossEntropyScale {
+                targetPointers(weightsOfMask) { t, mask in
+                    Kernels.crossEntropyBackward(logits: logits, statistics: state.statistics!, targets: t, weights: mask, rows: rows,
+                                                 vocabulary: vocabulary, scale: scale, gradient: dLogits)
+                }
+            } else if let tokenWeights = seed.tokenWeights {
+                seedWeights = tokenWeights
+                targetPointers(seedWeights) { t, weights in
+                    Kernels.crossEntropyBackward(logits: logits, statistics: state.statistics!, targets: t, weights: weights, rows: rows,
+                                                 vocabulary: vocabulary, scale: 1, gradient: dLogits)
+                }
+            }
+            if let extra { Kernels.add(dLogits, extra, into: dLogits, count: rows * vocabulary) }
+            // Output projection: dW += dLogitsᵀ · x, dx = dLogits · W.
+            Kernels.sgemm(m: vocabulary, n: width, k: rows, a: dLogits, transposeA: true, b: x, c: g[a.outputWeight], accumulate: true)
+            w.matrix(a.outputWeight).multiplyTransposed(dLogits, rows: rows, into: dNorm)
+        } else {
+            dNorm.update(repeating: 0, count: count)
+        }
+        if let hidden {
+            for (index, row) in hidden.rows.enumerated() {
+                hidden.values.withUnsafeBufferPointer { Kernels.add(dNorm + row * width, $0.baseAddress! + index * width, into: dNorm + row * width, count: width) }
+            }
+        }
+        if let scoreRows, let head = a.scoreHead {
+            let dScores = arena.allocate(rows * head.outputSize)
+            dScores.update(repeating: 0, count: rows * head.outputSize)
+            for (index, row) in scoreRows.rows.enumerated() {
+                scoreRows.values.withUnsafeBufferPointer {
+                    let source = $0.baseAddress! + index * head.outputSize, target = dScores + row * head.outputSize
+                    Kernels.add(target, source, into: target, count: head.outputSize)
+                }
+            }
+            head.backward(outputGradient: dScores, input: x, rows: rows, weights: w, gradients: g, inputGradient: dNorm, accumulateInput: true)
+        }
+        try backwardThroughBlocks(from: dNorm, state: state)
+    }
+
+    /// Checks a row seed: rows in range, `rows.count × width` values.
+    private func checkedRows(_ seed: (rows: [Int], values: [Float])?, rows: Int, width: Int, what: String) throws -> (rows: [Int], values: [Float])? {
+        guard let seed else { return nil }
+        guard seed.values.count == seed.rows.count * width else {
+            throw ModelError.invalidInput("\(seed.values.count) \(what) gradient values for \(seed.rows.count) rows of \(width)")
+        }
+        if let bad = seed.rows.first(where: { $0 < 0 || $0 >= rows }) {
+            throw ModelError.invalidInput("\(what) gradient row \(bad) is outside 0..<\(rows)")
+        }
+        return seed
+    }
+
+    /// From `dL/dh` of the final norm's output down to the embeddings.
+    private func backwardThroughBlocks(from dNorm: UnsafeMutablePointer<Float>, state: Pass) throws {
+        let c = model.configuration, a = model.architecture, w = weights, g = gradients
+        let rows = state.rows, count = rows * c.embeddingDimensions
         var dy = arena.allocate(count), dx = arena.allocate(count)
-        a.finalNorm.backward(outputGradient: dNorm, saved: state.finalNorm, parameters: p, inputGradient: dy)
+        a.finalNorm.backward(outputGradient: dNorm, saved: state.finalNorm, weights: w, gradients: g, inputGradient: dy)
         for index in a.blocks.indices.reversed() {
             let block = a.blocks[index]
             switch recompute {
             case .none:
-                block.backward(outputGradient: dy, saved: saved[index], parameters: p, arena: arena, inputGradient: dx)
+                block.backward(outputGradient: dy, saved: saved[index], weights: w, gradients: g, arena: arena, inputGradient: dx)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, parameters: p, arena: arena,
+                let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, weights: w, arena: arena,
                                            dropout: state.dropout?.site(UInt64(index + 1)))
-                block.backward(outputGradient: dy, saved: record, parameters: p, arena: arena, inputGradient: dx)
+                block.backward(outputGradient: dy, saved: record, weights: w, gradients: g, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
             }
             swap(&dx, &dy)
         }
         // dy is now the gradient of the (dropped) embeddings' sum.
         if let dropout = state.dropout { Kernels.dropout(dy, into: dy, count: count, dropout.site(0)) }
-        ids.withUnsafeBufferPointer { a.tokenEmbedding.backward(outputGradient: dy, ids: $0.baseAddress!, rows: rows, parameters: p) }
-        a.positionEmbedding?.backward(outputGradient: dy, batch: state.batch, time: state.time, parameters: p)
+        ids.withUnsafeBufferPointer { a.tokenEmbedding.backward(outputGradient: dy, ids: $0.baseAddress!, rows: rows, gradients: g) }
+        a.positionEmbedding?.backward(outputGradient: dy, batch: state.batch, time: state.time, gradients: g)
     }
 
     // MARK: - Targets
 
     private func prepareTargets(_ targets: [Int]?, lossMask: [Bool]?, rows: Int) throws {
         self.targets.removeAll(keepingCapacity: true)
-        weights.removeAll(keepingCapacity: true)
+        weightsOfMask.removeAll(keepingCapacity: true)
         guard let targets else {
             if lossMask != nil { throw ModelError.invalidInput("a loss mask needs targets") }
             return
@@ -207,13 +356,14 @@ public final class GPTWorkspace {
         }
         if let lossMask {
             guard lossMask.count == rows else { throw ModelError.invalidInput("\(lossMask.count) mask entries for \(rows) positions") }
-            for counted in lossMask { weights.append(counted ? 1 : 0) }
+            for counted in lossMask { weightsOfMask.append(counted ? 1 : 0) }
         }
     }
 
-    private func targetPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Float>?) -> R) -> R {
+    /// The targets and `rowWeights` (nil when empty) as pointers.
+    private func targetPointers<R>(_ rowWeights: [Float], _ body: (UnsafePointer<Int32>, UnsafePointer<Float>?) -> R) -> R {
         targets.withUnsafeBufferPointer { t in
-            weights.withUnsafeBufferPointer { w in body(t.baseAddress!, weights.isEmpty ? nil : w.baseAddress!) }
+            rowWeights.withUnsafeBufferPointer { w in body(t.baseAddress!, rowWeights.isEmpty ? nil : w.baseAddress!) }
         }
     }
 }

@@ -71,19 +71,19 @@ extension GPT {
         guard n > 0 else { throw ModelError.invalidInput("no tokens to decode") }
         guard past + n <= cache.capacity else { throw ModelError.contextOverflow(length: past + n, limit: cache.capacity) }
         try checkedIDs(tokens, into: &cache.ids)
-        let a = architecture, p = parameters, width = configuration.embeddingDimensions
+        let a = architecture, w = weights, width = configuration.embeddingDimensions
         let arena = cache.arena
         arena.reset()
         var x = arena.allocate(n * width), y = arena.allocate(n * width)
-        try cache.ids.withUnsafeBufferPointer { try embed(ids: $0.baseAddress!, batch: 1, time: n, positionOffset: past, into: x) }
+        try cache.ids.withUnsafeBufferPointer { try embed(ids: $0.baseAddress!, batch: 1, time: n, positionOffset: past, weights: w, into: x) }
         for (block, layerCache) in zip(a.blocks, cache.layers) {
             try ModelError.wrap("decoding") {
-                try block.forward(x, newTokens: n, cache: layerCache, parameters: p, arena: arena, into: y)
+                try block.forward(x, newTokens: n, cache: layerCache, weights: w, arena: arena, into: y)
             }
             swap(&x, &y)
         }
         let rows = allLogits ? n : 1
-        let normalized = a.finalNorm.forward(x + (n - rows) * width, rows: rows, parameters: p, arena: arena)
-        projectToVocabulary(normalized.output, rows: rows, into: logits)
+        let normalized = a.finalNorm.forward(x + (n - rows) * width, rows: rows, weights: w, arena: arena)
+        projectToVocabulary(normalized.output, rows: rows, weights: w, into: logits)
     }
 }

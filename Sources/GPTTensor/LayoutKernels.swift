@@ -26,6 +26,17 @@ extension Kernels {
         }
     }
 
+    /// `target[r, 0..<columns] = source[r, 0..<columns]` for `rows` rows, each side's rows
+    /// `sourceStride` / `targetStride` floats apart (e.g. appending k and v rows to a cache).
+    public static func copyRows(
+        _ source: UnsafePointer<Float>, sourceStride: Int, rows: Int, columns: Int,
+        into target: UnsafeMutablePointer<Float>, targetStride: Int
+    ) {
+        for r in 0..<rows {
+            (target + r &* targetStride).update(from: source + r &* sourceStride, count: columns)
+        }
+    }
+
     // MARK: - Initialisation
 
     /// Fills `count` elements with `mean + standardDeviation · N(0, 1)` samples drawn in order

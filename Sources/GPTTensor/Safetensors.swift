@@ -29,6 +29,8 @@ public struct SafetensorsFile: Sendable {
     public let entries: [String: Entry]
     private let data: Data
     private let dataStart: Int
+    /// The byte offset of the data section from the start of the file (8 + header length).
+    public let dataOffset: Int
 
     /// The tensor names, sorted.
     public var tensorNames: [String] { entries.keys.sorted() }
@@ -95,6 +97,7 @@ public struct SafetensorsFile: Sendable {
         self.metadata = metadata
         self.data = data
         self.dataStart = data.startIndex + headerEnd
+        self.dataOffset = headerEnd
     }
 
     static func elementSize(_ dataType: String) -> Int? {

@@ -44,6 +44,12 @@ public struct Tensor: Sendable {
         if value != 0 { storage.base.update(repeating: value, count: count) }
     }
 
+    /// A tensor of `shape` holding a copy of the `shape.reduce(1, *)` floats at `source`.
+    public init(copying source: UnsafePointer<Float>, shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in \(shape)")
+        self.init(shape: shape, storage: TensorStorage(copying: source, count: shape.reduce(1, *)), offset: 0)
+    }
+
     /// A tensor holding `scalars` in row-major order.
     /// - Throws: `TensorError.invalidShape` when the shape has a negative dimension or its element
     ///   count differs from `scalars.count`.

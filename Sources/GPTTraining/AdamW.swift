@@ -8,8 +8,8 @@ import GPTTensor
 /// recipes do not), never biases or norms.
 ///
 /// ```swift
-/// let optimizer = AdamW(layout: model.parameters.layout, weightDecay: 0.1)
-/// optimizer.step(model.parameters, learningRate: 6e-4)
+/// let optimizer = AdamW(layout: model.layout, weightDecay: 0.1)
+/// optimizer.step(parameters, gradients: workspace.gradients, learningRate: 6e-4)
 /// ```
 public final class AdamW {
     /// β1 and β2.
@@ -58,12 +58,12 @@ public final class AdamW {
     }
 
     /// Applies one update to `parameters` from their gradients.
-    public func step(_ parameters: ParameterBuffer, learningRate: Float) {
-        precondition(max(1, parameters.layout.count) == count, "AdamW: parameter buffer of another layout")
+    public func step(_ parameters: ParameterBuffer, gradients: GradientBuffer, learningRate: Float) {
+        precondition(max(1, parameters.layout.count) == count && gradients.count == count, "AdamW: buffers of another layout")
         stepCount += 1
         for segment in segments {
             let start = segment.range.lowerBound
-            Kernels.adamW(parameters: parameters.values + start, gradients: parameters.gradients + start, firstMoment: firstMoment + start,
+            Kernels.adamW(parameters: parameters.values + start, gradients: gradients.values + start, firstMoment: firstMoment + start,
                           secondMoment: secondMoment + start, count: segment.range.count,
                           hyperparameters: AdamWStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                                      weightDecay: segment.decays ? weightDecay : 0, step: stepCount))

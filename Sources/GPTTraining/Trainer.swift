@@ -9,6 +9,12 @@ import GPTTensor
 /// accumulation, global-norm clipping, AdamW with a learning-rate schedule, periodic
 /// evaluation, and checkpoints from which a run resumes bit-identically.
 ///
+/// The trainer owns its training state: a mutable float32 copy of the weights (`parameters`,
+/// the master weights), the gradients and the optimizer's moments. The model it was given is
+/// never changed. `model` publishes the current weights as a new immutable `GPT` (a snapshot,
+/// copied when first asked for after a step), so `GenerationSession`s may run on a snapshot on
+/// other tasks while training goes on: they keep the weights they started with.
+///
 /// ```swift
 /// let model = try GPT(configuration: .nano, seed: 1)
 /// let trainer = try Trainer(model: model, configuration: TrainingConfiguration(batchSize: 8, sequenceLength: 32, steps: 200),
@@ -17,8 +23,20 @@ import GPTTensor
 /// try trainer.saveCheckpoint(to: URL(fileURLWithPath: "out"))
 /// ```
 public final class Trainer {
-    /// The model being trained (its parameters change in place).
-    public let model: GPT
+    /// The model as of the last step: an immutable snapshot of `parameters`, made when first
+    /// asked for after each step (one copy of the weights).
+    public var model: GPT {
+        if let published { return published }
+        // The layouts match by construction.
+        let snapshot = try! GPT(configuration: baseModel.configuration, parameters: parameters)
+        published = snapshot
+        return snapshot
+    }
+    /// The master weights being trained, in the model's layout. Change them only between
+    /// steps, and call `parametersDidChange()` after changing them by hand so `model` shows it.
+    public let parameters: ParameterBuffer
+    /// The gradients of the last step (after clipping), in the model's layout.
+    public var gradients: GradientBuffer { workspace.gradients }
     /// The run's settings.
     public let configuration: TrainingConfiguration
     /// The optimizer and its state.
@@ -31,6 +49,8 @@ public final class Trainer {
     public internal(set) var validationLosses: [(step: Int, loss: Float)] = []
 
     let workspace: GPTWorkspace
+    let baseModel: GPT
+    private var published: GPT?
     var sampler: BatchSampler
     let validation: TokenDataset?
 
@@ -47,16 +67,21 @@ public final class Trainer {
         if let validation, validation.tokens.count <= configuration.sequenceLength {
             throw TrainingError.invalidData("the validation data (\(validation.tokens.count) tokens) is shorter than one window")
         }
-        self.model = model
+        baseModel = model
+        parameters = try model.makeParameters()
+        published = model
         self.configuration = configuration
         self.validation = validation
         optimizer = AdamW(layout: model.layout, beta1: configuration.beta1, beta2: configuration.beta2,
                           epsilon: configuration.epsilon, weightDecay: configuration.weightDecay,
                           decayEmbeddings: configuration.decayEmbeddings)
-        workspace = GPTWorkspace(model: model, recompute: configuration.recompute)
+        workspace = GPTWorkspace(model: model, weights: WeightStore(borrowing: parameters), recompute: configuration.recompute)
         sampler = try BatchSampler(dataset: training, batchSize: configuration.batchSize,
                                    sequenceLength: configuration.sequenceLength, order: .random(seed: configuration.seed))
     }
+
+    /// Forgets the published snapshot, so `model` copies `parameters` again.
+    public func parametersDidChange() { published = nil }
 
     // MARK: - Steps
 
@@ -83,9 +108,10 @@ public final class Trainer {
     ///   infinite; the parameters are then left as they were before the step.
     @discardableResult
     public func step(on batches: [TokenBatch]) throws -> StepResult {
-        precondition(!batches.isEmpty, "Trainer.step: no batches")
+        guard !batches.isEmpty else { throw TrainingError.invalidConfiguration("a step needs at least one micro-batch") }
         let learningRate = configuration.schedule(step)
-        model.parameters.zeroGradients()
+        let gradients = workspace.gradients
+        gradients.zero()
         var total: Float = 0
         for (index, batch) in batches.enumerated() {
             // Dropout masks from (seed, step, micro-batch): a resumed run draws the same ones.
@@ -96,10 +122,10 @@ public final class Trainer {
             total += loss
             try workspace.backward(lossScale: 1 / Float(batches.count))
         }
-        let norm = configuration.gradientClip > 0
-            ? model.parameters.clipGradients(maximumNorm: configuration.gradientClip) : model.parameters.gradientNorm
+        let norm = configuration.gradientClip > 0 ? gradients.clip(maximumNorm: configuration.gradientClip) : gradients.norm
         guard norm.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the gradient norm") }
-        optimizer.step(model.parameters, learningRate: learningRate)
+        optimizer.step(parameters, gradients: gradients, learningRate: learningRate)
+        published = nil
         step += 1
         let result = StepResult(loss: total / Float(batches.count), learningRate: learningRate, gradientNorm: norm)
         trainingLosses.append((step, result.loss))

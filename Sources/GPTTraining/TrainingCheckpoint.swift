@@ -47,12 +47,18 @@ extension Trainer {
         let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
         do {
             try manager.createDirectory(at: parent, withIntermediateDirectories: true)
-            try model.save(directory: temporary)
-            let state = optimizer.state
-            try SafetensorsFile.write(["m": Tensor(shape: [state.firstMoment.count], scalars: state.firstMoment),
-                                       "v": Tensor(shape: [state.secondMoment.count], scalars: state.secondMoment)],
-                                      metadata: ["step": "\(state.stepCount)"], to: temporary.appendingPathComponent("optimizer.safetensors"))
-            let trainerState = TrainerState(step: step, optimizerSteps: state.stepCount, configuration: configuration, sampler: sampler.state,
+            try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
+            // The model and the moments stream from the flat buffers: no copy of either.
+            try baseModel.configuration.write(to: temporary.appendingPathComponent("config.json"))
+            try GPT.writeSafetensors(layout: parameters.layout, family: baseModel.family,
+                                     to: temporary.appendingPathComponent("model.safetensors")) { slot in
+                (UnsafePointer(parameters.values + slot.offset), false)
+            }
+            try SafetensorsFile.write(streaming: [
+                SafetensorsSource(name: "m", shape: [optimizer.count], elements: optimizer.firstMoment),
+                SafetensorsSource(name: "v", shape: [optimizer.count], elements: optimizer.secondMoment),
+            ], metadata: ["step": "\(optimizer.stepCount)"], to: temporary.appendingPathComponent("optimizer.safetensors"))
+            let trainerState = TrainerState(step: step, optimizerSteps: optimizer.stepCount, configuration: configuration, sampler: sampler.state,
                                             trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
                                             validationLosses: validationLosses.map(\.loss), validationSteps: validationLosses.map(\.step))
             let encoder = JSONEncoder()

@@ -92,29 +92,25 @@ func runGenerateBenchmark(arguments: [String]) throws {
 /// Every matrix product of one forward pass of `model` (the blocks' projections and the
 /// vocabulary projection), run on the model's own weights with the kernels' default threads.
 struct MatrixProducts {
-    let shapes: [(weight: UnsafePointer<Float>, n: Int, k: Int)]
-    let vocabularyWeight: UnsafePointer<Float>, vocabulary: Int, width: Int
+    let matrices: [WeightMatrix]
+    let vocabularyMatrix: WeightMatrix, vocabulary: Int, width: Int
     let input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
 
     init(model: GPT, rows: Int) {
-        let values = model.parameters.values
-        shapes = model.layout.entries.filter { $0.name.hasPrefix("h.") && $0.slot.shape.count == 2 }
-            .map { (UnsafePointer(values + $0.slot.offset), $0.slot.shape[0], $0.slot.shape[1]) }
         let head = model.layout.entry(named: model.configuration.tiesEmbeddings ? "wte.weight" : "lm_head.weight")!
-        vocabularyWeight = UnsafePointer(values + head.slot.offset)
+        matrices = model.layout.entries.filter { $0.role == .matrix && $0.name != head.name }.map { model.weights.matrix($0.slot) }
+        vocabularyMatrix = model.weights.matrix(head.slot)
         vocabulary = model.configuration.vocabularySize
         width = model.configuration.embeddingDimensions
-        let largest = max(shapes.map { max($0.n, $0.k) }.max() ?? 1, width)
+        let largest = max(matrices.map { max($0.outputs, $0.inputs) }.max() ?? 1, width)
         input = .allocate(capacity: rows * largest)
         input.initialize(repeating: 0.5, count: rows * largest)
         output = .allocate(capacity: max(rows * largest, vocabulary))
     }
 
     func run(rows: Int, vocabularyRows: Int) {
-        for shape in shapes {
-            Kernels.sgemm(m: rows, n: shape.n, k: shape.k, a: input, b: shape.weight, transposeB: true, c: output)
-        }
-        Kernels.sgemm(m: vocabularyRows, n: vocabulary, k: width, a: input, b: vocabularyWeight, transposeB: true, c: output)
+        for matrix in matrices { matrix.multiply(input, rows: rows, into: output) }
+        vocabularyMatrix.multiply(input, rows: vocabularyRows, into: output)
     }
 
     func deallocate() {

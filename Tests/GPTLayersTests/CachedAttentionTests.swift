@@ -12,7 +12,7 @@ final class CachedAttentionTests: XCTestCase {
                                          normalization: rope ? .rmsNorm : .layerNorm, feedForward: rope ? .swiGLU : .gelu, bias: !rope,
                                          rotary: rope ? RotaryEmbedding(headSize: C / heads, maximumPositions: T) : nil,
                                          name: "h.0", layout: &layout)
-        let parameters = ParameterBuffer(layout: layout)
+        let parameters = TestParameters(layout: layout)
         var generator = RandomGenerator(seed: 5)
         for entry in layout.entries {
             try parameters.setValue(Tensor(randomNormal: entry.slot.shape, mean: entry.role == .norm ? 1 : 0,
@@ -20,16 +20,16 @@ final class CachedAttentionTests: XCTestCase {
         }
         let x = Tensor(randomNormal: [T, C], generator: &generator).scalars
         let arena = Arena()
-        let full = x.withUnsafeBufferPointer { array(block.forward($0.baseAddress!, batch: 1, time: T, parameters: parameters, arena: arena).output, T * C) }
+        let full = x.withUnsafeBufferPointer { array(block.forward($0.baseAddress!, batch: 1, time: T, weights: parameters.weights, arena: arena).output, T * C) }
 
         let cache = AttentionCache(capacity: T, width: kvHeads * (C / heads))
         var cached = [Float](repeating: 0, count: T * C)
         try x.withUnsafeBufferPointer { xp in
             try cached.withUnsafeMutableBufferPointer { out in
                 // A prompt of `prefill` tokens in one call, then one token per call.
-                try block.forward(xp.baseAddress!, newTokens: prefill, cache: cache, parameters: parameters, arena: arena, into: out.baseAddress!)
+                try block.forward(xp.baseAddress!, newTokens: prefill, cache: cache, weights: parameters.weights, arena: arena, into: out.baseAddress!)
                 for t in prefill..<T {
-                    try block.forward(xp.baseAddress! + t * C, newTokens: 1, cache: cache, parameters: parameters, arena: arena,
+                    try block.forward(xp.baseAddress! + t * C, newTokens: 1, cache: cache, weights: parameters.weights, arena: arena,
                                       into: out.baseAddress! + t * C)
                 }
             }
@@ -40,7 +40,7 @@ final class CachedAttentionTests: XCTestCase {
         // The cache is full: one more token is an error, not a crash.
         XCTAssertThrowsError(try x.withUnsafeBufferPointer { xp in
             try cached.withUnsafeMutableBufferPointer {
-                try block.forward(xp.baseAddress!, newTokens: 1, cache: cache, parameters: parameters, arena: arena, into: $0.baseAddress!)
+                try block.forward(xp.baseAddress!, newTokens: 1, cache: cache, weights: parameters.weights, arena: arena, into: $0.baseAddress!)
             }
         }) { XCTAssertEqual($0 as? LayerError, .positionOutOfRange(position: T, maximum: T)) }
     }

@@ -9,8 +9,28 @@ let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
 /// Runs a layer: forward on `x`; when `dy` is given, also backward writing `dx` (if not nil)
 /// and adding parameter gradients. Returns the output.
-typealias LayerRun = (_ x: UnsafeMutablePointer<Float>, _ parameters: ParameterBuffer, _ arena: Arena,
+typealias LayerRun = (_ x: UnsafeMutablePointer<Float>, _ parameters: TestParameters, _ arena: Arena,
                       _ dy: UnsafePointer<Float>?, _ dx: UnsafeMutablePointer<Float>?) throws -> [Float]
+
+/// A layer test's parameters: mutable values (perturbed by finite differences), the store
+/// that reads them in place, and gradients.
+final class TestParameters {
+    let values: ParameterBuffer
+    let weights: WeightStore
+    let gradients: GradientBuffer
+    var layout: ParameterLayout { values.layout }
+
+    init(layout: ParameterLayout) {
+        values = ParameterBuffer(layout: layout)
+        weights = WeightStore(borrowing: values)
+        gradients = GradientBuffer(layout: layout)
+    }
+
+    func setValue(_ tensor: Tensor, of slot: ParameterSlot) throws { try values.setValue(tensor, of: slot) }
+    func gradient(of slot: ParameterSlot) -> Tensor { gradients.gradient(of: slot) }
+    func zeroGradients() { gradients.zero() }
+    func pointer(_ slot: ParameterSlot, _ index: Int) -> UnsafeMutablePointer<Float> { values.values + slot.offset + index }
+}
 
 /// Checks a layer against a PyTorch fixture (forward, input and parameter gradients at
 /// rtol 1e-4, atol 1e-5), then against central finite differences on sampled coordinates.
@@ -21,7 +41,7 @@ func checkLayer(
     let fixture = try SafetensorsFile(contentsOf: fixturesDirectory.appendingPathComponent("layers/\(name).safetensors"))
     var layout = ParameterLayout()
     try build(&layout)
-    let parameters = ParameterBuffer(layout: layout)
+    let parameters = TestParameters(layout: layout)
     func fixtureName(_ parameter: String) -> String {
         let local = parameter.hasPrefix(prefix) ? String(parameter.dropFirst(prefix.count)) : parameter
         return rename[local] ?? local
@@ -83,7 +103,7 @@ func checkLayer(
     for (entry, gradient) in zip(layout.entries, gradients) {
         for _ in 0..<8 {
             let i = Int(generator.next() % UInt64(entry.slot.count))
-            try check(gradient[i], parameters.values + entry.slot.offset + i, "\(entry.name)[\(i)]")
+            try check(gradient[i], parameters.pointer(entry.slot, i), "\(entry.name)[\(i)]")
         }
     }
 }

@@ -30,23 +30,22 @@ final class FixtureTests: XCTestCase {
     }
 
     func testLogitsLossAndGradientsMatchPyTorch() throws {
-        try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.")
+        _ = try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.")
     }
 
     func testMaskedLossAndGradientsMatchPyTorch() throws {
         let masked = try reference.integers(named: "targets_masked")
         XCTAssertEqual(masked.filter { $0 == -100 }.count, 5)
-        try checkAgainstReference(targets: masked, loss: "loss_masked", gradientPrefix: "grad_masked.")
+        _ = try checkAgainstReference(targets: masked, loss: "loss_masked", gradientPrefix: "grad_masked.")
         // A Bool mask over the unmasked targets is the same loss.
-        try checkAgainstReference(targets: targets, lossMask: masked.map { $0 != -100 }, loss: "loss_masked", gradientPrefix: "grad_masked.")
+        _ = try checkAgainstReference(targets: targets, lossMask: masked.map { $0 != -100 }, loss: "loss_masked", gradientPrefix: "grad_masked.")
     }
 
     func checkAgainstReference(
         targets: [Int], lossMask: [Bool]? = nil, loss lossName: String, gradientPrefix: String, recompute: RecomputePolicy = .none,
         file: StaticString = #filePath, line: UInt = #line
-    ) throws {
+    ) throws -> GPTWorkspace {
         let workspace = GPTWorkspace(model: model, recompute: recompute)
-        model.parameters.zeroGradients()
         let loss = try XCTUnwrap(try workspace.forward(tokens: inputs, targets: targets, lossMask: lossMask, batch: 2, time: 8))
         assertClose(try XCTUnwrap(workspace.logits).scalars, try reference.tensor(named: "logits").scalars, rtol: 1e-4, atol: 1e-5,
                     "logits", file: file, line: line)
@@ -56,12 +55,13 @@ final class FixtureTests: XCTestCase {
         var compared = 0
         for name in reference.tensorNames where name.hasPrefix(gradientPrefix) {
             let parameter = String(name.dropFirst(gradientPrefix.count + "transformer.".count))
-            let ours = try XCTUnwrap(model.gradient(named: parameter), parameter, file: file, line: line)
+            let ours = try XCTUnwrap(workspace.gradient(named: parameter), parameter, file: file, line: line)
             assertClose(hfLayout(ours, name: parameter), try reference.tensor(named: name).scalars, rtol: 1e-4, atol: 1e-5,
                         "\(name) (\(recompute))", file: file, line: line)
             compared += 1
         }
         XCTAssertEqual(compared, 28, file: file, line: line)
+        return workspace
     }
 
     /// A tensor in Hugging Face's layout (Conv1D weights transposed to [in, out]).
@@ -73,27 +73,26 @@ final class FixtureTests: XCTestCase {
     }
 
     func testPerBlockRecomputationGivesTheSameGradients() throws {
-        try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.", recompute: .perBlock)
-        let recomputed = model.layout.entries.map { model.parameters.gradient(of: $0.slot) }
-        try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.", recompute: .none)
+        let perBlock = try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.", recompute: .perBlock)
+        let recomputed = model.layout.entries.map { perBlock.gradients.gradient(of: $0.slot) }
+        let full = try checkAgainstReference(targets: targets, loss: "loss", gradientPrefix: "grad.", recompute: .none)
         for (entry, gradient) in zip(model.layout.entries, recomputed) {
-            XCTAssertEqual(model.parameters.gradient(of: entry.slot), gradient, entry.name)
+            XCTAssertEqual(full.gradients.gradient(of: entry.slot), gradient, entry.name)
         }
     }
 
     func testGradientsAccumulateAndScale() throws {
         let workspace = GPTWorkspace(model: model)
-        model.parameters.zeroGradients()
         try workspace.forward(tokens: inputs, targets: targets, batch: 2, time: 8)
         try workspace.backward()
-        let once = model.gradient(named: "h.1.mlp.c_fc.weight")!.scalars
+        let once = workspace.gradient(named: "h.1.mlp.c_fc.weight")!.scalars
         // Two micro-batches at loss scale 1/2 each: the same total as one full step.
-        model.parameters.zeroGradients()
+        workspace.gradients.zero()
         for _ in 0..<2 {
             try workspace.forward(tokens: inputs, targets: targets, batch: 2, time: 8)
             try workspace.backward(lossScale: 0.5)
         }
-        assertClose(model.gradient(named: "h.1.mlp.c_fc.weight")!.scalars, once, rtol: 1e-5, atol: 1e-7)
+        assertClose(workspace.gradient(named: "h.1.mlp.c_fc.weight")!.scalars, once, rtol: 1e-5, atol: 1e-7)
         // The second step reused the arena: no growth.
         let used = workspace.activationFloats
         try workspace.forward(tokens: inputs, targets: targets, batch: 2, time: 8)

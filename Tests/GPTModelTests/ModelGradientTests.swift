@@ -9,22 +9,23 @@ import XCTest
 /// checked with central differences.
 final class ModelGradientTests: XCTestCase {
     func checkFiniteDifferences(_ configuration: GPTConfiguration, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
-        let model = try randomModel(configuration, seed: seed)
+        let parameters = try randomParameters(configuration, seed: seed)
+        let workspace = try mutableWorkspace(configuration, parameters: parameters)
+        let model = workspace.model
         let (batch, time) = (2, 6)
         let tokens = randomTokens(batch * time, vocabulary: configuration.vocabularySize, seed: seed + 1)
         var targets = randomTokens(batch * time, vocabulary: configuration.vocabularySize, seed: seed + 2)
         targets[3] = -100
-        let workspace = GPTWorkspace(model: model)
-        model.parameters.zeroGradients()
+        workspace.gradients.zero()
         try workspace.forward(tokens: tokens, targets: targets, batch: batch, time: time)
         try workspace.backward()
         var generator = RandomGenerator(seed: seed + 3)
         let epsilon: Float = 1e-2
         for entry in model.layout.entries {
-            let gradient = model.parameters.gradient(of: entry.slot).scalars
+            let gradient = workspace.gradients.gradient(of: entry.slot).scalars
             for _ in 0..<2 {
                 let index = Int(generator.next() % UInt64(entry.slot.count))
-                let pointer = model.parameters.values + entry.slot.offset + index
+                let pointer = parameters.values + entry.slot.offset + index
                 let saved = pointer.pointee
                 pointer.pointee = saved + epsilon
                 let plus = try XCTUnwrap(try workspace.forward(tokens: tokens, targets: targets, batch: batch, time: time))
@@ -60,11 +61,10 @@ final class ModelGradientTests: XCTestCase {
         var gradients: [RecomputePolicy: [Float]] = [:]
         for policy in [RecomputePolicy.none, .perBlock] {
             let workspace = GPTWorkspace(model: model, recompute: policy)
-            model.parameters.zeroGradients()
             try workspace.forward(tokens: tokens, targets: targets, batch: 2, time: 16)
             try workspace.backward()
             floats[policy] = workspace.activationFloats
-            gradients[policy] = model.gradient(named: "h.0.attn.c_attn.weight")!.scalars
+            gradients[policy] = workspace.gradient(named: "h.0.attn.c_attn.weight")!.scalars
         }
         XCTAssertLessThan(floats[.perBlock]!, floats[.none]! * 3 / 4)
         XCTAssertEqual(gradients[.perBlock], gradients[.none])

@@ -65,14 +65,28 @@ let llamaNano = GPTConfiguration(vocabularySize: 40, contextLength: 24, layerCou
 
 /// A model whose every parameter (norms included) is random, so nothing is trivially 0 or 1.
 func randomModel(_ configuration: GPTConfiguration, seed: UInt64) throws -> GPT {
-    let model = try GPT(configuration: configuration, seed: seed)
+    try GPT(configuration: configuration, parameters: randomParameters(configuration, seed: seed))
+}
+
+/// The parameters of `randomModel`, mutable.
+func randomParameters(_ configuration: GPTConfiguration, seed: UInt64) throws -> ParameterBuffer {
+    let parameters = try GPT(configuration: configuration, seed: seed).makeParameters()
     var generator = RandomGenerator(seed: seed &+ 1)
-    for entry in model.layout.entries {
-        Kernels.fillNormal(model.parameters.values + entry.slot.offset, count: entry.slot.count,
+    for entry in parameters.layout.entries {
+        Kernels.fillNormal(parameters.values + entry.slot.offset, count: entry.slot.count,
                            mean: entry.role == .norm && entry.name.hasSuffix("weight") ? 1 : 0, standardDeviation: 0.2,
                            generator: &generator)
     }
-    return model
+    return parameters
+}
+
+/// A workspace whose passes read `parameters` in place, so a test can perturb single weights
+/// (finite differences) between passes, as a trainer does between steps.
+func mutableWorkspace(_ configuration: GPTConfiguration, parameters: ParameterBuffer, recompute: RecomputePolicy = .none) throws
+    -> GPTWorkspace
+{
+    let model = try GPT(configuration: configuration, parameters: parameters)
+    return GPTWorkspace(model: model, weights: WeightStore(borrowing: parameters), recompute: recompute)
 }
 
 /// Deterministic pseudo-random token ids below `vocabulary`.

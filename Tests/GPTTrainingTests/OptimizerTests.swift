@@ -27,16 +27,21 @@ final class ScheduleTests: XCTestCase {
 
 final class AdamWTests: XCTestCase {
     func makeBuffer() -> (ParameterBuffer, ParameterLayout) {
+        let (values, _, layout) = makeBuffers()
+        return (values, layout)
+    }
+
+    func makeBuffers() -> (ParameterBuffer, GradientBuffer, ParameterLayout) {
         var layout = ParameterLayout()
         _ = layout.add("w", shape: [5, 7], role: .matrix)
         _ = layout.add("b", shape: [5], role: .bias)
         _ = layout.add("e", shape: [3, 4], role: .embedding)
-        return (ParameterBuffer(layout: layout), layout)
+        return (ParameterBuffer(layout: layout), GradientBuffer(layout: layout), layout)
     }
 
     func testMatchesTorchFormulaInDoubleOverSeveralSteps() throws {
         for decayEmbeddings in [true, false] {
-            let (buffer, layout) = makeBuffer()
+            let (buffer, gradients, layout) = makeBuffers()
             var generator = RandomGenerator(seed: 4)
             for entry in layout.entries {
                 try buffer.setValue(Tensor(randomNormal: entry.slot.shape, generator: &generator), of: entry.slot)
@@ -49,7 +54,7 @@ final class AdamWTests: XCTestCase {
                 let lr = 1e-3 * Double(step)
                 for (index, entry) in layout.entries.enumerated() {
                     let g = Tensor(randomNormal: entry.slot.shape, generator: &generator)
-                    g.withUnsafeBufferPointer { (buffer.gradients + entry.slot.offset).update(from: $0.baseAddress!, count: entry.slot.count) }
+                    g.withUnsafeBufferPointer { gradients[entry.slot].update(from: $0.baseAddress!, count: entry.slot.count) }
                     let decays = entry.role == .matrix || (entry.role == .embedding && decayEmbeddings)
                     for i in 0..<entry.slot.count {
                         let gi = Double(g.scalars[i])
@@ -60,7 +65,7 @@ final class AdamWTests: XCTestCase {
                         p[index][i] -= stepSize * m[index][i] / (v[index][i].squareRoot() / (1 - pow(0.95, Double(step))).squareRoot() + 1e-8)
                     }
                 }
-                optimizer.step(buffer, learningRate: Float(lr))
+                optimizer.step(buffer, gradients: gradients, learningRate: Float(lr))
             }
             for (index, entry) in layout.entries.enumerated() {
                 let actual = buffer.value(of: entry.slot).scalars
@@ -71,29 +76,29 @@ final class AdamWTests: XCTestCase {
     }
 
     func testStateRoundTripResumesIdentically() throws {
-        let (a, layout) = makeBuffer()
-        let (b, _) = makeBuffer()
+        let (a, ga, layout) = makeBuffers()
+        let (b, gb, _) = makeBuffers()
         let first = AdamW(layout: layout), second = AdamW(layout: layout)
         for step in 0..<3 {
-            for i in 0..<layout.count { a.gradients[i] = Float(i % 7) - 3 + Float(step); b.gradients[i] = a.gradients[i] }
-            first.step(a, learningRate: 1e-2)
+            for i in 0..<layout.count { ga.values[i] = Float(i % 7) - 3 + Float(step); gb.values[i] = ga.values[i] }
+            first.step(a, gradients: ga, learningRate: 1e-2)
             if step == 1 { try second.restore(first.state); b.values.update(from: a.values, count: layout.count) }
-            if step == 2 { second.step(b, learningRate: 1e-2) }
+            if step == 2 { second.step(b, gradients: gb, learningRate: 1e-2) }
         }
         XCTAssertEqual(Array(UnsafeBufferPointer(start: a.values, count: layout.count)), Array(UnsafeBufferPointer(start: b.values, count: layout.count)))
         XCTAssertThrowsError(try second.restore(AdamW.State(stepCount: 1, firstMoment: [1], secondMoment: [1])))
     }
 
     func testClippingScalesToTheMaximumNorm() {
-        let (buffer, layout) = makeBuffer()
-        for i in 0..<layout.count { buffer.gradients[i] = 0 }
-        for entry in layout.entries { for i in 0..<entry.slot.count { buffer.gradients[entry.slot.offset + i] = 2 } }
+        let (_, buffer, layout) = makeBuffers()
+        for i in 0..<layout.count { buffer.values[i] = 0 }
+        for entry in layout.entries { for i in 0..<entry.slot.count { buffer.values[entry.slot.offset + i] = 2 } }
         let count = Float(layout.parameterCount)
-        let before = buffer.clipGradients(maximumNorm: 1)
+        let before = buffer.clip(maximumNorm: 1)
         XCTAssertEqual(before, 2 * count.squareRoot(), accuracy: 1e-4)
-        XCTAssertEqual(buffer.gradientNorm, 1, accuracy: 1e-5)
-        XCTAssertEqual(buffer.clipGradients(maximumNorm: 5), buffer.gradientNorm)  // below the maximum: unchanged
-        XCTAssertEqual(buffer.gradientNorm, 1, accuracy: 1e-5)
+        XCTAssertEqual(buffer.norm, 1, accuracy: 1e-5)
+        XCTAssertEqual(buffer.clip(maximumNorm: 5), buffer.norm)  // below the maximum: unchanged
+        XCTAssertEqual(buffer.norm, 1, accuracy: 1e-5)
     }
 }
 

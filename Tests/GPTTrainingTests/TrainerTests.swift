@@ -36,9 +36,12 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(result.gradientNorm, norms[k], accuracy: 1e-4 * norms[k], "gradient norm at step \(k)")
             XCTAssertEqual(result.learningRate, rates[k], accuracy: 1e-9)
         }
-        // Final parameters, compared in Hugging Face names and layouts.
+        // The model the trainer was given is unchanged: the trainer trained its own copy.
+        XCTAssertEqual(model.parameter(named: "wte.weight"), try GPT(directory: fixturesDirectory.appendingPathComponent("tiny-gpt2"))
+            .parameter(named: "wte.weight"))
+        // Final parameters (the published snapshot), compared in Hugging Face names and layouts.
         let saved = directory.appendingPathComponent("final.safetensors")
-        try model.saveSafetensors(to: saved)
+        try trainer.model.saveSafetensors(to: saved)
         let ours = try SafetensorsFile(contentsOf: saved)
         var compared = 0
         for name in ours.tensorNames {
@@ -73,7 +76,7 @@ final class TrainerTests: XCTestCase {
     }
 
     func parameters(_ trainer: Trainer) -> [Float] {
-        Array(UnsafeBufferPointer(start: trainer.model.parameters.values, count: trainer.model.layout.count))
+        Array(UnsafeBufferPointer(start: trainer.parameters.values, count: trainer.parameters.layout.count))
     }
 
     func testResumedRunIsBitIdenticalToAnUninterruptedOne() throws {
@@ -145,7 +148,7 @@ final class TrainerTests: XCTestCase {
     func testNonFiniteLossStopsWithAClearError() throws {
         let trainer = try makeTrainer(steps: 2)
         let slot = try XCTUnwrap(trainer.model.layout.entry(named: "ln_f.weight")).slot
-        trainer.model.parameters.values[slot.offset] = .nan
+        trainer.parameters.values[slot.offset] = .nan
         XCTAssertThrowsError(try trainer.trainStep()) { XCTAssertEqual($0 as? TrainingError, .nonFiniteValue(step: 1, what: "the loss")) }
         XCTAssertEqual(trainer.step, 0)
     }

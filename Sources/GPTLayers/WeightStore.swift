@@ -1,0 +1,112 @@
+// The immutable weights of a model: every parameter of a layout as a read-only matrix view into
+// memory that nothing writes (an allocation filled once, or a file mapped read-only).
+import GPTTensor
+
+/// The weights of a model: for every entry of a `ParameterLayout`, a read-only `WeightMatrix`
+/// (a vector `[n]` is a `1 × n` matrix) in a storage format, backed by `WeightMemory` that no
+/// API writes after creation. Layers ask it for `matrix(_:)` and multiply through that; they
+/// never index weight memory themselves.
+///
+/// A store is genuinely `Sendable`: any number of sessions and workspaces on any tasks read one
+/// store at once. Training never writes into a store either: a `Trainer` updates its own
+/// `ParameterBuffer` and publishes new stores (snapshots) from it.
+///
+/// ```swift
+/// let store = WeightStore(copying: parameters)        // a snapshot of mutable values
+/// let w = store.matrix(linear.weight)                 // [out, in]
+/// w.multiply(x, rows: 4, into: y)                     // y [4, out] = x [4, in] · Wᵀ
+/// ```
+public final class WeightStore: @unchecked Sendable {
+    // @unchecked: the stored views hold raw pointers, which Swift cannot prove immutable; they
+    // point only into `memory` (never written after its initialiser) or, for the package-only
+    // borrowing initialiser, into a trainer's buffer that the trainer alone uses.
+    /// The parameters' names, shapes and roles.
+    public let layout: ParameterLayout
+    private let matrices: [WeightMatrix]
+    private let owners: [AnyObject]
+
+    /// A store over `matrices` (one per layout entry, in order) whose bytes live in `memory`.
+    /// - Throws: `LayerError.shapeMismatch` if a matrix's size disagrees with its entry.
+    public init(layout: ParameterLayout, matrices: [WeightMatrix], memory: [WeightMemory]) throws {
+        guard matrices.count == layout.entries.count else {
+            throw LayerError.shapeMismatch("\(matrices.count) weight matrices for \(layout.entries.count) parameters")
+        }
+        for (entry, matrix) in zip(layout.entries, matrices) {
+            let (outputs, inputs) = Self.matrixShape(entry.slot.shape)
+            guard matrix.outputs == outputs, matrix.inputs == inputs else {
+                throw LayerError.shapeMismatch("\(entry.name): a \(matrix.outputs) × \(matrix.inputs) matrix for shape \(entry.slot.shape)")
+            }
+        }
+        self.layout = layout
+        self.matrices = matrices
+        self.owners = memory
+    }
+
+    /// An immutable snapshot of `parameters` (one allocation, one copy).
+    public convenience init(copying parameters: ParameterBuffer) {
+        let layout = parameters.layout, count = max(1, layout.count)
+        let memory = WeightMemory(floatCount: count) { $0.initialize(from: parameters.values, count: count) }
+        let base = memory.base.assumingMemoryBound(to: Float.self)
+        // The views fit their entries by construction.
+        try! self.init(layout: layout, matrices: Self.views(layout, base: base), memory: [memory])
+    }
+
+    /// A store that reads `parameters` in place, for the trainer that owns them and mutates
+    /// them only between its own passes (never while a pass on this store runs).
+    package init(borrowing parameters: ParameterBuffer) {
+        layout = parameters.layout
+        matrices = Self.views(layout, base: UnsafePointer(parameters.values))
+        owners = [parameters]
+    }
+
+    /// Float32 views of a flat buffer in `layout` (the layout GPTKit allocates), one per entry.
+    public static func views(_ layout: ParameterLayout, base: UnsafePointer<Float>) -> [WeightMatrix] {
+        layout.entries.map { entry in
+            let (outputs, inputs) = matrixShape(entry.slot.shape)
+            return WeightMatrix(base: UnsafeRawPointer(base + entry.slot.offset), format: .float32, outputs: outputs, inputs: inputs)
+        }
+    }
+
+    /// `[out, in]` for a matrix, `(1, n)` for a vector, `(first, rest)` for higher ranks.
+    public static func matrixShape(_ shape: [Int]) -> (outputs: Int, inputs: Int) {
+        shape.count == 1 ? (1, shape[0]) : (shape[0], shape.dropFirst().reduce(1, *))
+    }
+
+    // MARK: - Access
+
+    /// The matrix of a parameter.
+    public func matrix(_ slot: ParameterSlot) -> WeightMatrix { matrices[slot.index] }
+
+    /// The float32 elements of a parameter stored untransposed (norm gains, biases, position
+    /// tables: always float32, checked by every loader).
+    public func vector(_ slot: ParameterSlot) -> UnsafePointer<Float> {
+        let matrix = matrices[slot.index]
+        precondition(!matrix.isTransposed || matrix.outputs == 1, "WeightStore: a transposed tensor read as a vector")
+        return matrix.floats
+    }
+
+    /// The storage format of each parameter, in layout order.
+    public var formats: [WeightFormat] { matrices.map(\.format) }
+
+    /// Writes a parameter's value in the layout's orientation (`[out, in]`) into `target`.
+    /// - Throws: `LayerError.invalidConfiguration` if it is stored in a format without kernels.
+    public func copyValue(of slot: ParameterSlot, into target: UnsafeMutablePointer<Float>) throws {
+        let matrix = matrices[slot.index]
+        guard matrix.format == .float32 else {
+            throw LayerError.invalidConfiguration("\(layout.entries[slot.index].name) is stored as \(matrix.format.rawValue)")
+        }
+        if matrix.isTransposed {
+            Kernels.transpose(matrix.floats, rows: matrix.inputs, columns: matrix.outputs, into: target)
+        } else {
+            target.update(from: matrix.floats, count: slot.count)
+        }
+    }
+
+    /// A copy of a parameter's value (shape as in the layout).
+    /// - Throws: `LayerError.invalidConfiguration` for a format without kernels.
+    public func value(of slot: ParameterSlot) throws -> Tensor {
+        var tensor = Tensor(zeros: slot.shape)
+        try tensor.withUnsafeMutableBufferPointer { try copyValue(of: slot, into: $0.baseAddress!) }
+        return tensor
+    }
+}

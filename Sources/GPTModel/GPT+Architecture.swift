@@ -1,0 +1,100 @@
+// The layers of a configuration and the steps every pass shares.
+import GPTLayers
+import GPTTensor
+
+extension GPT {
+    /// The layers of a configuration and the parameter layout they register, under its
+    /// family's names; building it allocates no parameters, so loaders can check a file
+    /// against it first.
+    struct Architecture: Sendable {
+        let configuration: GPTConfiguration
+        let family: any ModelFamily.Type
+        let layout: ParameterLayout
+        let tokenEmbedding: Embedding
+        let positionEmbedding: LearnedPositionalEmbedding?
+        let sinusoidal: SinusoidalPositionalEncoding?
+        let blocks: [TransformerBlock]
+        let finalNorm: Normalization
+        /// The output projection `[V, C]`: the token embedding when tied, else `lm_head.weight`.
+        let outputWeight: ParameterSlot
+        /// The scalar head `score.weight [S, C]`, if the configuration has one.
+        let scoreHead: Linear?
+
+        init(_ configuration: GPTConfiguration) throws {
+            try configuration.validate()
+            let c = configuration
+            guard let family = ModelFamilies.family(named: c.modelType) else {
+                throw ModelError.invalidConfiguration("unknown model_type '\(c.modelType)'")
+            }
+            let names = family.names(c)
+            var layout = ParameterLayout()
+            tokenEmbedding = Embedding(vocabularySize: c.vocabularySize, dimensions: c.embeddingDimensions, name: names.tokenEmbedding,
+                                       layout: &layout)
+            var rotary: RotaryEmbedding?
+            switch c.positionalEncoding {
+            case .learned:
+                positionEmbedding = LearnedPositionalEmbedding(maximumPositions: c.contextLength, dimensions: c.embeddingDimensions,
+                                                               name: names.positionEmbedding, layout: &layout)
+                sinusoidal = nil
+            case .sinusoidal:
+                positionEmbedding = nil
+                sinusoidal = SinusoidalPositionalEncoding(maximumPositions: c.contextLength, dimensions: c.embeddingDimensions)
+            case .rotary(let theta):
+                positionEmbedding = nil
+                sinusoidal = nil
+                rotary = RotaryEmbedding(headSize: c.headSize, maximumPositions: c.contextLength, theta: theta)
+            }
+            blocks = try (0..<c.layerCount).map { index in
+                let blockNames = family.blockNames(index, configuration: c)
+                return try ModelError.wrap(blockNames.norm1) {
+                    try TransformerBlock(dimensions: c.embeddingDimensions, heads: c.headCount, keyValueHeads: c.keyValueHeadCount,
+                                         headSize: c.headSize, hiddenSize: c.hiddenDimensions, normalization: c.normalization,
+                                         epsilon: c.normalizationEpsilon, feedForward: c.feedForward, biases: c.biases,
+                                         rotary: rotary, names: blockNames, layout: &layout)
+                }
+            }
+            finalNorm = Normalization(kind: c.normalization, dimensions: c.embeddingDimensions, epsilon: c.normalizationEpsilon,
+                                      bias: c.biases.norm, name: names.finalNorm, layout: &layout)
+            outputWeight = c.tiesEmbeddings
+                ? tokenEmbedding.weight
+                : layout.add("\(names.outputProjection).weight", shape: [c.vocabularySize, c.embeddingDimensions], role: .matrix)
+            scoreHead = c.scoreCount > 0
+                ? Linear(inputSize: c.embeddingDimensions, outputSize: c.scoreCount, bias: false, name: names.score, layout: &layout)
+                : nil
+            self.configuration = configuration
+            self.family = family
+            self.layout = layout
+        }
+    }
+
+    // MARK: - Shared steps of every pass
+
+    /// Writes the embeddings of `rows` tokens (one sequence of `time` per batch entry, positions
+    /// from `positionOffset`) into `x [B·T, C]`, reading `weights`. Ids must already be checked.
+    func embed(
+        ids: UnsafePointer<Int32>, batch: Int, time: Int, positionOffset: Int, weights: WeightStore, into x: UnsafeMutablePointer<Float>
+    ) throws {
+        let a = architecture
+        a.tokenEmbedding.forward(ids: ids, rows: batch * time, weights: weights, into: x)
+        try ModelError.wrap("positions") {
+            try a.positionEmbedding?.forward(x, batch: batch, time: time, positionOffset: positionOffset, weights: weights)
+            try a.sinusoidal?.forward(x, batch: batch, time: time, positionOffset: positionOffset)
+        }
+    }
+
+    /// `logits [rows, V] = x [rows, C] · Wᵀ` with the output projection W `[V, C]`.
+    func projectToVocabulary(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into logits: UnsafeMutablePointer<Float>) {
+        weights.matrix(architecture.outputWeight).multiply(x, rows: rows, into: logits)
+    }
+
+    /// Converts token ids to `Int32`, checking each is in the vocabulary: the one check of
+    /// token ids that every pass (workspace, cache, session) goes through.
+    func checkedIDs(_ tokens: [Int], into ids: inout [Int32]) throws {
+        ids.removeAll(keepingCapacity: true)
+        let vocabulary = configuration.vocabularySize
+        for token in tokens {
+            guard token >= 0 && token < vocabulary else { throw ModelError.tokenOutOfRange(token: token, vocabularySize: vocabulary) }
+            ids.append(Int32(token))
+        }
+    }
+}

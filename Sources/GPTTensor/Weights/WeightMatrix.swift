@@ -1,0 +1,63 @@
+// A read-only view of one weight matrix and the kernels that multiply by it. Layers never index
+// weight memory themselves: they ask for a matrix and call these.
+import GPTKernelCore
+
+/// One weight matrix `W [outputs, inputs]` (the `nn.Linear` orientation) wherever it is stored,
+/// and the products a layer needs with it.
+///
+/// The matrix may be stored as `[outputs, inputs]` (`isTransposed == false`, GPTKit and
+/// `nn.Linear`) or as its transpose `[inputs, outputs]` (`isTransposed == true`, GPT-2's
+/// `Conv1D` as Hugging Face stores it), so a memory-mapped file is used as it lies on disk.
+public struct WeightMatrix {
+    /// The first stored element.
+    public let base: UnsafeRawPointer
+    /// The storage format.
+    public let format: WeightFormat
+    /// The number of output features (rows of W).
+    public let outputs: Int
+    /// The number of input features (columns of W).
+    public let inputs: Int
+    /// Whether the bytes hold Wᵀ `[inputs, outputs]` rather than W.
+    public let isTransposed: Bool
+
+    /// A view of `outputs × inputs` weights at `base`.
+    public init(base: UnsafeRawPointer, format: WeightFormat, outputs: Int, inputs: Int, isTransposed: Bool = false) {
+        self.base = base
+        self.format = format
+        self.outputs = outputs
+        self.inputs = inputs
+        self.isTransposed = isTransposed
+    }
+
+    /// The elements as floats (float32 storage only).
+    public var floats: UnsafePointer<Float> {
+        precondition(format == .float32, "WeightMatrix: \(format) weights have no float view")
+        return base.assumingMemoryBound(to: Float.self)
+    }
+
+    /// `y [rows, outputs] = (accumulate ? y : 0) + x [rows, inputs] · Wᵀ + bias`; y's rows are
+    /// `outputStride` floats apart (default `outputs`), so a product can fill a column slice.
+    public func multiply(
+        _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int? = nil,
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
+    ) {
+        Kernels.sgemm(m: rows, n: outputs, k: inputs, a: x, b: floats, transposeB: !isTransposed, c: y, ldc: outputStride,
+                      bias: bias, accumulate: accumulate)
+    }
+
+    /// `dx [rows, inputs] = (accumulate ? dx : 0) + dy [rows, outputs] · W` (the input gradient
+    /// of `multiply`); dy's rows are `inputStride` floats apart (default `outputs`).
+    public func multiplyTransposed(
+        _ dy: UnsafePointer<Float>, rows: Int, inputStride: Int? = nil, into dx: UnsafeMutablePointer<Float>,
+        accumulate: Bool = false
+    ) {
+        Kernels.sgemm(m: rows, n: inputs, k: outputs, a: dy, lda: inputStride, b: floats, transposeB: isTransposed, c: dx,
+                      accumulate: accumulate)
+    }
+
+    /// Copies rows `ids` of W (an embedding table `[V, C]`) into `y [count, C]`.
+    public func gatherRows(ids: UnsafePointer<Int32>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        precondition(!isTransposed, "WeightMatrix: rows of a transposed table")
+        Kernels.gatherRows(table: floats, ids: ids, rows: count, columns: inputs, into: y)
+    }
+}
