@@ -59,14 +59,18 @@ enum LlamaConfigKeys {
         let reader = ConfigReader(json, file: file)
         let activation = try reader.string("hidden_act", default: "silu")
         guard activation == "silu" else { throw reader.fail("hidden_act", "is '\(activation)'; the Llama family needs 'silu'") }
-        if let scaling = json["rope_scaling"], scaling != .null {
-            var kind = "?"
-            if case .object(let object) = scaling {
-                for key in ["rope_type", "type"] { if case .string(let value)? = object[key] { kind = value } }
-            }
+        // RoPE settings: transformers 5 writes `rope_parameters` {rope_theta, rope_type}; older
+        // files have `rope_theta` and an optional `rope_scaling` {type or rope_type, …}.
+        var theta = try reader.number("rope_theta", default: 10_000)
+        for key in ["rope_scaling", "rope_parameters"] {
+            guard let value = json[key], value != .null else { continue }
+            guard case .object(let object) = value else { throw reader.fail(key, "must be an object") }
+            var kind = "default"
+            for field in ["rope_type", "type"] { if case .string(let name)? = object[field] { kind = name } }
             guard kind == "default" else {
-                throw reader.fail("rope_scaling", "of type '\(kind)' is not supported (GPTKit implements plain RoPE only)")
+                throw reader.fail(key, "of type '\(kind)' is not supported (GPTKit implements plain RoPE only)")
             }
+            if key == "rope_parameters" { theta = try ConfigReader(object, file: reader.file).number("rope_theta", default: theta) }
         }
         if try reader.bool("use_sliding_window", default: false) {
             throw reader.fail("use_sliding_window", "is true; sliding-window attention is not supported")
@@ -75,7 +79,6 @@ enum LlamaConfigKeys {
         guard heads > 0 else { throw reader.fail("num_attention_heads", "must be positive") }
         let qkvBias = try reader.bool("attention_bias", default: defaultQKVBias)
         let outputBias = modelType == LlamaFamily.modelType ? qkvBias : false  // Llama's attention_bias covers o_proj too
-        let theta = try reader.number("rope_theta", default: 10_000)
         let epsilon = try reader.number("rms_norm_eps", default: 1e-6)
         let headSize = reader.has("head_dim") ? try reader.integer("head_dim") : nil
         return GPTConfiguration(
