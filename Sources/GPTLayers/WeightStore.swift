@@ -85,6 +85,12 @@ public final class WeightStore: @unchecked Sendable {
         return matrix.floats
     }
 
+    /// Whether a parameter is read in place from a memory-mapped file (no copy was made).
+    public func isMapped(_ slot: ParameterSlot) -> Bool {
+        let base = matrices[slot.index].base
+        return owners.contains { ($0 as? WeightMemory).map { $0.isMapped && $0.contains(base) } ?? false }
+    }
+
     /// The storage format of each parameter, in layout order.
     public var formats: [WeightFormat] { matrices.map(\.format) }
 

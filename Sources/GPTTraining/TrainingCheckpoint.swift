@@ -30,19 +30,27 @@ extension Trainer {
         "encoder.json", "vocab.bpe", "loss.svg", "samples.txt",
     ]
 
-    /// Writes a checkpoint directory at `url` (replacing a previous checkpoint there), atomically.
-    /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
-    ///   `checkpointDirectoryFiles` (it is never deleted), or if writing fails.
-    public func saveCheckpoint(to url: URL) throws {
+    /// Throws unless a checkpoint may be written at `url`: nothing is there, or a directory
+    /// holding only `checkpointDirectoryFiles` (the one place this rule is checked).
+    /// - Throws: `TrainingError.io` naming the problem.
+    public static func checkCheckpointDestination(_ url: URL) throws {
         let manager = FileManager.default
         if let existing = try? manager.contentsOfDirectory(atPath: url.path) {
-            let foreign = existing.filter { !Self.checkpointDirectoryFiles.contains($0) && !$0.hasPrefix(".") }.sorted()
+            let foreign = existing.filter { !checkpointDirectoryFiles.contains($0) && !$0.hasPrefix(".") }.sorted()
             guard foreign.isEmpty else {
                 throw TrainingError.io("refusing to replace \(url.path) with a checkpoint: it holds other files (\(foreign.prefix(3).joined(separator: ", ")))")
             }
         } else if manager.fileExists(atPath: url.path) {
             throw TrainingError.io("cannot write a checkpoint at \(url.path): a file is there")
         }
+    }
+
+    /// Writes a checkpoint directory at `url` (replacing a previous checkpoint there), atomically.
+    /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
+    ///   `checkpointDirectoryFiles` (it is never deleted), or if writing fails.
+    public func saveCheckpoint(to url: URL) throws {
+        let manager = FileManager.default
+        try Self.checkCheckpointDestination(url)
         let parent = url.deletingLastPathComponent()
         let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
         do {

@@ -40,18 +40,38 @@ enum TrainCommand {
                                            "steps", "lr", "min-lr", "warmup", "weight-decay", "clip", "accumulation", "recompute",
                                            "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits", "beta2"]
 
+    /// The training recipe: check the arguments, read the data, build the trainer, train,
+    /// write the checkpoint and its companions, and report.
     static func run(_ arguments: [String]) throws {
         let options = try Arguments(arguments, options: optionNames, switches: [])
         if options.helpRequested { print(usage); return }
+        let out = try checkedOutput(options)
+        let data = try loadData(options)
+        let trainer = try makeTrainer(options, data: data)
+        let seconds = try train(trainer)
+        let model = trainer.model  // the trained weights, published once
+        try writeOutputs(trainer, model: model, data: data, to: out, options: options)
+        print(String(format: "trained %d steps in %.1f s; final train loss %.4f, validation loss %@", trainer.step, seconds,
+                     trainer.trainingLosses.last?.loss ?? .nan, trainer.validationLosses.last.map { String(format: "%.4f", $0.loss) } ?? "-"))
+        print("wrote \(out.path)/: checkpoint (config.json, model.safetensors, optimizer.safetensors, trainer.json), tokenizer, loss.svg, samples.txt")
+        if let task = data.task { try reportArithmetic(task, model: model, tokenizer: data.tokenizer) }
+    }
+
+    /// What the run trains on.
+    struct TrainingData {
+        let task: ArithmeticTask?
+        let tokenizer: any Tokenizer
+        let saveTokenizer: (URL) throws -> Void
+        let train: TokenDataset, validation: TokenDataset
+    }
+
+    /// The output directory, after checking that the arguments fit together and that a
+    /// checkpoint may be written there (a directory holding other files is never replaced).
+    static func checkedOutput(_ options: Arguments) throws -> URL {
         // A resumed run writes back into its checkpoint unless --out says otherwise.
         let out = URL(fileURLWithPath: options.string("out") ?? options.string("resume") ?? "out")
-        // Check before training that the checkpoint can be written there: a directory holding
-        // other files is never replaced.
-        if let existing = try? FileManager.default.contentsOfDirectory(atPath: out.path) {
-            let foreign = existing.filter { !Trainer.checkpointDirectoryFiles.contains($0) && !$0.hasPrefix(".") }.sorted()
-            guard foreign.isEmpty else {
-                throw UsageError(message: "--out \(out.path) holds other files (\(foreign.prefix(3).joined(separator: ", "))); choose an empty or new directory")
-            }
+        do { try Trainer.checkCheckpointDestination(out) } catch let error as TrainingError {
+            throw UsageError(message: "--out: \(error.localizedDescription); choose an empty or new directory")
         }
         if options.string("data") == nil, options.string("tokenizer") != nil, options.string("resume") == nil {
             throw UsageError(message: "--tokenizer needs --data (the built-in task uses characters)")
@@ -69,8 +89,11 @@ enum TrainCommand {
             }
         }
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        return out
+    }
 
-        // Data and tokenizer.
+    /// The tokenizer and the token streams: a text or token-shard file, or the built-in task.
+    static func loadData(_ options: Arguments) throws -> TrainingData {
         let task: ArithmeticTask?
         let tokenizer: any Tokenizer
         let saveTokenizer: (URL) throws -> Void
@@ -101,24 +124,31 @@ enum TrainCommand {
             tokens = try TokenDataset(tokens: tokenizer.encode(text))
         }
         let (train, validation) = tokens.split(validationFraction: 0.1)
+        return TrainingData(task: task, tokenizer: tokenizer, saveTokenizer: saveTokenizer, train: train, validation: validation)
+    }
 
-        // Model and trainer.
+    /// A trainer resumed from `--resume`, or a new model and trainer from the options.
+    static func makeTrainer(_ options: Arguments, data: TrainingData) throws -> Trainer {
         let trainer: Trainer
         if let resume = options.string("resume") {
-            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: train, validation: validation,
+            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: data.train, validation: data.validation,
                                   steps: try options.optionalInteger("steps"))
         } else {
-            let configuration = try modelConfiguration(options, vocabularySize: tokenizer.vocabularySize, defaultContext: task == nil ? 64 : 32)
+            let configuration = try modelConfiguration(options, vocabularySize: data.tokenizer.vocabularySize,
+                                                       defaultContext: data.task == nil ? 64 : 32)
             let model = try GPT(configuration: configuration, seed: UInt64(try options.integer("seed", default: 1337)))
-            trainer = try Trainer(model: model, configuration: try trainingConfiguration(options, arithmetic: task != nil),
-                                  training: train, validation: validation)
+            trainer = try Trainer(model: model, configuration: try trainingConfiguration(options, arithmetic: data.task != nil),
+                                  training: data.train, validation: data.validation)
         }
-        let model = trainer.model
-        printError("model: \(model.parameterCount) parameters, \(model.configuration.layerCount) layers, \(model.configuration.headCount) heads, "
-                   + "width \(model.configuration.embeddingDimensions), context \(model.configuration.contextLength); "
-                   + "data: \(train.tokens.count) training and \(validation.tokens.count) validation tokens")
+        let c = trainer.model.configuration
+        printError("model: \(trainer.model.parameterCount) parameters, \(c.layerCount) layers, \(c.headCount) heads, "
+                   + "width \(c.embeddingDimensions), context \(c.contextLength); "
+                   + "data: \(data.train.tokens.count) training and \(data.validation.tokens.count) validation tokens")
+        return trainer
+    }
 
-        // The loop, with a live line on a terminal and plain lines otherwise.
+    /// The loop, with a live line on a terminal and plain lines otherwise; returns its seconds.
+    static func train(_ trainer: Trainer) throws -> Double {
         let display = ProgressDisplay()
         let start = DispatchTime.now().uptimeNanoseconds
         var lastValidation: Float?
@@ -127,41 +157,41 @@ enum TrainCommand {
             display.show(progress, validationLoss: lastValidation)
         }
         display.finish()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
 
-        // Outputs: checkpoint, loss curve, samples.
+    /// The checkpoint, then (it replaces the whole directory) the tokenizer, the loss curve and
+    /// three samples.
+    static func writeOutputs(_ trainer: Trainer, model: GPT, data: TrainingData, to out: URL, options: Arguments) throws {
         try trainer.saveCheckpoint(to: out)
-        // After the checkpoint, which replaces the whole directory.
-        try saveTokenizer(out)
+        try data.saveTokenizer(out)
         var curve = LossCurve(title: "GPTKit training loss")
         curve.train = trainer.trainingLosses
         curve.validation = trainer.validationLosses
         try curve.write(to: out.appendingPathComponent("loss.svg"))
         var samples = ""
         for seed in 0..<3 {
-            let prompt = task.map { $0.heldOut[seed].prompt } ?? "\n"
+            let prompt = data.task.map { $0.heldOut[seed].prompt } ?? "\n"
             samples += "--- sample \(seed + 1) (prompt \(prompt.debugDescription))\n"
-            samples += try complete(model, tokenizer, prompt: prompt, maximumTokens: try options.integer("sample-tokens", default: task == nil ? 200 : 24),
-                                    temperature: task == nil ? 0.8 : 0, seed: UInt64(seed)) + "\n"
+            samples += try complete(model, data.tokenizer, prompt: prompt,
+                                    maximumTokens: try options.integer("sample-tokens", default: data.task == nil ? 200 : 24),
+                                    temperature: data.task == nil ? 0.8 : 0, seed: UInt64(seed)) + "\n"
         }
         try Data(samples.utf8).write(to: out.appendingPathComponent("samples.txt"), options: .atomic)
-        let finalValidation = trainer.validationLosses.last?.loss
-        print(String(format: "trained %d steps in %.1f s; final train loss %.4f, validation loss %@", trainer.step, seconds,
-                     trainer.trainingLosses.last?.loss ?? .nan, finalValidation.map { String(format: "%.4f", $0) } ?? "-"))
-        print("wrote \(out.path)/: checkpoint (config.json, model.safetensors, optimizer.safetensors, trainer.json), tokenizer, loss.svg, samples.txt")
+    }
 
-        if let task {
-            print("\nsamples (greedy):")
-            for problem in task.heldOut.prefix(5) {
-                let output = try complete(model, tokenizer, prompt: problem.prompt, maximumTokens: 6, temperature: 0, seed: 0)
-                let answer = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-                print("  \(problem.prompt)\(answer)   \(answer == problem.answer ? "✓" : "✗ (expected \(problem.answer))")")
-            }
-            let accuracy = try task.accuracy(on: task.heldOut) { prompt in
-                try complete(model, tokenizer, prompt: prompt, maximumTokens: 6, temperature: 0, seed: 0)
-            }
-            print(String(format: "held-out accuracy: %.1f%%", accuracy * 100))
+    /// Greedy answers to five held-out problems, and the accuracy on all of them.
+    static func reportArithmetic(_ task: ArithmeticTask, model: GPT, tokenizer: any Tokenizer) throws {
+        print("\nsamples (greedy):")
+        for problem in task.heldOut.prefix(5) {
+            let output = try complete(model, tokenizer, prompt: problem.prompt, maximumTokens: 6, temperature: 0, seed: 0)
+            let answer = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            print("  \(problem.prompt)\(answer)   \(answer == problem.answer ? "✓" : "✗ (expected \(problem.answer))")")
         }
+        let accuracy = try task.accuracy(on: task.heldOut) { prompt in
+            try complete(model, tokenizer, prompt: prompt, maximumTokens: 6, temperature: 0, seed: 0)
+        }
+        print(String(format: "held-out accuracy: %.1f%%", accuracy * 100))
     }
 
     /// The continuation of `prompt`, stopping at a newline for greedy arithmetic.

@@ -27,8 +27,9 @@ final class ReadmeExamplesTests: XCTestCase {
         }
         try trainer.saveCheckpoint(to: FileManager.default.temporaryDirectory.appendingPathComponent("readme-run"))
 
-        // Generate from it: greedy here; temperature, top-k, top-p and a seed are options.
-        let session = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: 24))
+        // Generate from the trained weights (`trainer.model`, an immutable snapshot; `model` is
+        // unchanged): greedy here; temperature, top-k, top-p and a seed are options.
+        let session = try GenerationSession(model: trainer.model, options: GenerationOptions(maximumNewTokens: 24))
         let continuation = try session.generate(prompt: tokenizer.encode("to be or "))
         print(try tokenizer.decode(continuation))
 

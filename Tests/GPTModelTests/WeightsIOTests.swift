@@ -22,6 +22,29 @@ final class WeightsIOTests: XCTestCase {
         }
     }
 
+    func testLoadingMapsTheFileInPlace() throws {
+        for configuration in [GPTConfiguration.nano, llamaNano] {
+            let model = try randomModel(configuration, seed: 33)
+            let directory = try temporaryDirectory(self).appendingPathComponent("mapped")
+            try model.save(directory: directory)
+            let loaded = try GPT(directory: directory)
+            // Every float32 tensor is read where it lies in the file, GPT-2's Conv1D weights too
+            // (as the transposed matrices they are on disk): nothing was copied.
+            for entry in loaded.layout.entries {
+                XCTAssertTrue(loaded.weights.isMapped(entry.slot), entry.name)
+                XCTAssertEqual(loaded.weights.matrix(entry.slot).isTransposed, GPT.isConv1DWeight(entry.name), entry.name)
+            }
+            XCTAssertFalse(model.weights.isMapped(model.layout.entries[0].slot))
+            // Decoding one token at a time runs the matrix-vector products on the transposed
+            // layout (another summation order): the same text, logits within rounding.
+            let options = GenerationOptions(maximumNewTokens: 10)
+            XCTAssertEqual(try GenerationSession(model: loaded, options: options).generate(prompt: [1, 2, 3]),
+                           try GenerationSession(model: model, options: options).generate(prompt: [1, 2, 3]))
+            let a = try loaded.forward(tokens: [5], cache: loaded.makeCache()), b = try model.forward(tokens: [5], cache: model.makeCache())
+            assertClose(a.scalars, b.scalars, rtol: 1e-5, atol: 1e-6, "decode logits")
+        }
+    }
+
     func testTheTinyGPT2FileRoundTrips() throws {
         let model = try GPT(directory: fixturesDirectory.appendingPathComponent("tiny-gpt2"))
         let url = try temporaryDirectory(self).appendingPathComponent("tiny.safetensors")

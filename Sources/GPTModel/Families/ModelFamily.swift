@@ -1,6 +1,7 @@
 // Model families: each architecture in one file (its configuration keys, parameter names and
 // the maps to Hugging Face and GGUF names, its initialisation), found through one registry.
 import GPTLayers
+import Synchronization
 
 /// One architecture of decoder-only Transformer, as its own type.
 ///
@@ -86,12 +87,32 @@ public struct StoredTensorName: Sendable, Hashable {
 
 /// The registry of model families, by Hugging Face `model_type`.
 public enum ModelFamilies {
-    /// Every family GPTKit knows. Adding a family is one file and one line here.
-    public static let all: [any ModelFamily.Type] = [
+    /// The families GPTKit ships. Adding a family to GPTKit is one file and one line here.
+    public static let builtIn: [any ModelFamily.Type] = [
         GPT2Family.self,
         LlamaFamily.self,
         Qwen2Family.self,
     ]
+
+    /// Families registered by the program (`register(_:)`).
+    private static let registered = Mutex<[any ModelFamily.Type]>([])
+
+    /// Every family: the built-in ones, then the registered ones.
+    public static var all: [any ModelFamily.Type] { builtIn + registered.withLock { $0 } }
+
+    /// Adds a family defined outside GPTKit (a package that depends on it). A later
+    /// registration of the same `model_type` replaces the earlier one; built-in families
+    /// cannot be replaced.
+    /// - Throws: `ModelError.invalidConfiguration` if `family.modelType` is a built-in one.
+    public static func register(_ family: any ModelFamily.Type) throws {
+        guard !builtIn.contains(where: { $0.modelType == family.modelType }) else {
+            throw ModelError.invalidConfiguration("model_type '\(family.modelType)' is built in and cannot be replaced")
+        }
+        registered.withLock { list in
+            list.removeAll { $0.modelType == family.modelType }
+            list.append(family)
+        }
+    }
 
     /// The family with `model_type` `name`, if any (aliases such as "mistral" map to Llama).
     public static func family(named name: String) -> (any ModelFamily.Type)? {

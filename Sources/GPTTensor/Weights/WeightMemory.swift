@@ -24,7 +24,8 @@ public final class WeightMemory: @unchecked Sendable {
     public let base: UnsafeRawPointer
     /// The number of bytes.
     public let byteCount: Int
-    private let isMapped: Bool
+    /// Whether the bytes are a read-only map of a file (rather than an allocation).
+    public let isMapped: Bool
 
     /// Allocates `floatCount` 64-byte aligned floats and lets `initialize` write them (every
     /// one); the memory is read-only afterwards.
@@ -66,6 +67,9 @@ public final class WeightMemory: @unchecked Sendable {
             AlignedMemory.deallocate(UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Float.self)))
         }
     }
+
+    /// Whether `pointer` lies inside these bytes.
+    public func contains(_ pointer: UnsafeRawPointer) -> Bool { pointer >= base && pointer < base + byteCount }
 
     /// The bytes as a buffer.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
