@@ -8,11 +8,11 @@ import GPTKit
 
 let generateUsage = """
 usage: gpt-bench generate [--preset nano|mini|gpt2-small|gpt2-medium] [--prompt N] [--tokens N]
-                          [--threads N] [--repeats N] [--json]
+                          [--threads N] [--repeats N] [--mapped] [--json]
 """
 
 func runGenerateBenchmark(arguments: [String]) throws {
-    let options = try BenchmarkOptions(arguments, flagNames: ["json"])
+    let options = try BenchmarkOptions(arguments, flagNames: ["json", "mapped"])
     let presets: [String: GPTConfiguration] = ["nano": .nano, "mini": .mini, "gpt2-small": .gpt2Small, "gpt2-medium": .gpt2Medium]
     let presetName = options.values["preset"] ?? "gpt2-small"
     guard let configuration = presets[presetName] else { throw BenchmarkError.usage("unknown preset '\(presetName)'\n\(generateUsage)") }
@@ -26,7 +26,15 @@ func runGenerateBenchmark(arguments: [String]) throws {
 
     // MARK: - Model, session and the same matrix products alone
 
-    let model = try GPT(configuration: configuration, seed: 1)
+    var model = try GPT(configuration: configuration, seed: 1)
+    let mappedDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-generate-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: mappedDirectory) }
+    if options.flags.contains("mapped") {
+        // As a user runs a checkpoint: saved, then loaded by mmap (GPT-2's Conv1D weights are
+        // then used transposed, as they lie in the file).
+        try model.save(directory: mappedDirectory)
+        model = try GPT(directory: mappedDirectory)
+    }
     var generator = RandomGenerator(seed: 2)
     let prompt = (0..<promptLength).map { _ in Int(generator.next() % UInt64(configuration.vocabularySize)) }
     let session = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: newTokens))

@@ -10,8 +10,11 @@ commands:
                                    alternation (N rounds of 0.1 s each per case, default 3)
   train [--preset mini|gpt2-small|nano] [--batch N] [--seq N] [--steps N] [--recompute none|block] [--json] [--no-torch]
                                    ms per training step, memory, vs PyTorch eager in the same run
-  generate [--preset gpt2-small] [--prompt N] [--tokens N] [--json]
+  generate [--preset gpt2-small] [--prompt N] [--tokens N] [--mapped] [--json]
                                    prefill and decode tokens/s, memory bandwidth, peak RSS
+                                   (--mapped: on the weights saved and loaded back by mmap)
+  load [--preset gpt2-small] [--repeats N] [--json] [--no-python]
+                                   GPT(directory:) time on a saved checkpoint vs safetensors' load_file
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
@@ -32,6 +35,7 @@ do {
     case "tokenize": try runTokenizeBenchmark(arguments: arguments)
     case "train": try runTrainBenchmark(arguments: arguments)
     case "generate": try runGenerateBenchmark(arguments: arguments)
+    case "load": try runLoadBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

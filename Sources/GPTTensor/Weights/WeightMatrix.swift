@@ -1,6 +1,7 @@
 // A read-only view of one weight matrix and the kernels that multiply by it. Layers never index
 // weight memory themselves: they ask for a matrix and call these.
 import GPTKernelCore
+import Synchronization
 
 /// One weight matrix `W [outputs, inputs]` (the `nn.Linear` orientation) wherever it is stored,
 /// and the products a layer needs with it.
@@ -19,6 +20,9 @@ public struct WeightMatrix {
     public let inputs: Int
     /// Whether the bytes hold Wᵀ `[inputs, outputs]` rather than W.
     public let isTransposed: Bool
+    /// For a transposed float32 matrix: the untransposed copy that matrix-vector products use,
+    /// made on the first one (a transposed GEMV streams 70–85% as fast as an untransposed one).
+    let untransposed: UntransposedCopy?
 
     /// A view of `outputs × inputs` weights at `base`.
     public init(base: UnsafeRawPointer, format: WeightFormat, outputs: Int, inputs: Int, isTransposed: Bool = false) {
@@ -27,6 +31,7 @@ public struct WeightMatrix {
         self.outputs = outputs
         self.inputs = inputs
         self.isTransposed = isTransposed
+        untransposed = isTransposed && format == .float32 ? UntransposedCopy() : nil
     }
 
     /// The elements as floats (float32 storage only).
@@ -41,6 +46,12 @@ public struct WeightMatrix {
         _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int? = nil,
         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
     ) {
+        if rows == 1, let untransposed {
+            // Decoding: one row streams W in its rows' order, from the untransposed copy.
+            Kernels.sgemm(m: 1, n: outputs, k: inputs, a: x, b: untransposed.floats(of: self), transposeB: true, c: y,
+                          ldc: outputStride, bias: bias, accumulate: accumulate)
+            return
+        }
         Kernels.sgemm(m: rows, n: outputs, k: inputs, a: x, b: floats, transposeB: !isTransposed, c: y, ldc: outputStride,
                       bias: bias, accumulate: accumulate)
     }
@@ -59,5 +70,25 @@ public struct WeightMatrix {
     public func gatherRows(ids: UnsafePointer<Int32>, count: Int, into y: UnsafeMutablePointer<Float>) {
         precondition(!isTransposed, "WeightMatrix: rows of a transposed table")
         Kernels.gatherRows(table: floats, ids: ids, rows: count, columns: inputs, into: y)
+    }
+}
+
+/// The untransposed copy of one transposed float32 matrix, made once, on first use, by
+/// whichever task needs it first; every later reader gets the same copy. The values are those of
+/// the matrix: only their order differs, so the weights stay immutable.
+final class UntransposedCopy: Sendable {
+    private let copy = Mutex<WeightMemory?>(nil)
+
+    /// W `[outputs, inputs]` of `matrix` (which holds Wᵀ).
+    func floats(of matrix: WeightMatrix) -> UnsafePointer<Float> {
+        copy.withLock { memory in
+            if memory == nil {
+                memory = WeightMemory(floatCount: matrix.outputs * matrix.inputs) {
+                    Kernels.transpose(matrix.floats, rows: matrix.inputs, columns: matrix.outputs, into: $0)
+                }
+            }
+            // The memory lives as long as this object, which the matrix keeps.
+            return memory!.base.assumingMemoryBound(to: Float.self)
+        }
     }
 }
