@@ -1,4 +1,4 @@
-// AVX20
+// The AVX2 + FMA kernel set (x86-64-v3): 6×16 SGEMM tiles of SIMD8.
 // Everything here is a thin, non-inlinable entry point: the generic kernels of GPTKernelCore are
 // specialised and compiled in this target, with this target's instruction-set flags.
 #if canImport(Glibc)

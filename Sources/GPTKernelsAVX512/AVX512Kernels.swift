@@ -1,4 +1,4 @@
-// AVX5120
+// The AVX-512 kernel set (x86-64-v4): 6×64 SGEMM tiles of SIMD16.
 // Everything here is a thin, non-inlinable entry point: the generic kernels of GPTKernelCore are
 // specialised and compiled in this target, with this target's instruction-set flags.
 #if canImport(Glibc)

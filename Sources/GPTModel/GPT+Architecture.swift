@@ -87,14 +87,20 @@ extension GPT {
         weights.matrix(architecture.outputWeight).multiply(x, rows: rows, into: logits)
     }
 
-    /// Converts token ids to `Int32`, checking each is in the vocabulary: the one check of
-    /// token ids that every pass (workspace, cache, session) goes through.
-    func checkedIDs(_ tokens: [Int], into ids: inout [Int32]) throws {
-        ids.removeAll(keepingCapacity: true)
+    /// The one check of token ids, which every pass (workspace, cache, session) and the
+    /// trainer's datasets go through: each id must be in `0..<V`.
+    /// - Throws: `ModelError.tokenOutOfRange` for the first id outside the vocabulary.
+    package func checkTokenIDs<ID: BinaryInteger>(_ tokens: some Sequence<ID>) throws {
         let vocabulary = configuration.vocabularySize
-        for token in tokens {
-            guard token >= 0 && token < vocabulary else { throw ModelError.tokenOutOfRange(token: token, vocabularySize: vocabulary) }
-            ids.append(Int32(token))
+        for token in tokens where !(token >= 0 && token < vocabulary) {
+            throw ModelError.tokenOutOfRange(token: Int(clamping: token), vocabularySize: vocabulary)
         }
+    }
+
+    /// Token ids as `Int32`, checked by `checkTokenIDs`.
+    func checkedIDs<ID: BinaryInteger>(_ tokens: [ID], into ids: inout [Int32]) throws {
+        try checkTokenIDs(tokens)
+        ids.removeAll(keepingCapacity: true)
+        for token in tokens { ids.append(Int32(token)) }
     }
 }

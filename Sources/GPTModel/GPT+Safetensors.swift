@@ -47,8 +47,9 @@ extension GPT {
         let block = try WeightMemory(floatCount: max(1, convertedCount)) { target in
             var position = 0
             for item in converted {
-                let tensor = try ModelError.wrap("\(fileName): \(item.name)") { try file.tensor(named: item.name) }
-                tensor.withUnsafeBufferPointer { (target + position).update(from: $0.baseAddress!, count: item.entry.slot.count) }
+                try ModelError.wrap("\(fileName): \(item.name)") {
+                    try file.read(named: item.name, into: UnsafeMutableBufferPointer(start: target + position, count: item.entry.slot.count))
+                }
                 convertedOffsets[item.entry.slot.index] = position
                 position += (item.entry.slot.count + 15) / 16 * 16
             }

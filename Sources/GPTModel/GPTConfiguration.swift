@@ -117,7 +117,7 @@ public struct GPTConfiguration: Sendable, Hashable {
 
     /// The llama2.c family (as `run.c` computes it): RoPE θ 10000 (applied rotate-half, with
     /// the loader permuting wq/wk), RMSNorm ε 1e-5, SwiGLU, no biases, grouped-query heads.
-    /// The sizes come from a checkpoint's header; see `GPT(llama2cCheckpoint:)`.
+    /// The sizes come from a checkpoint's header; see `GPT(llama2cCheckpointAt:)`.
     public static func llama2c(
         dimensions: Int, hiddenDimensions: Int, layerCount: Int, headCount: Int, keyValueHeadCount: Int,
         vocabularySize: Int, contextLength: Int, sharedClassifier: Bool

@@ -102,9 +102,12 @@ public final class GPTWorkspace {
     /// masks). Without it (evaluation, generation) there is no dropout.
     /// - Throws: `ModelError.invalidInput` for inconsistent sizes, `.tokenOutOfRange` for an id
     ///   (or target) outside the vocabulary, `.contextOverflow` when `time` exceeds the context.
+    ///
+    /// Ids may be any integer type: the trainer passes its datasets' `Int32` ids straight
+    /// through, checked and copied once into the workspace.
     @discardableResult
-    public func forward(
-        tokens: [Int], targets: [Int]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil,
+    public func forward<ID: BinaryInteger>(
+        tokens: [ID], targets: [ID]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil,
         computeLogits: Bool = true
     ) throws -> Float? {
         pass = nil
@@ -339,7 +342,7 @@ public final class GPTWorkspace {
 
     // MARK: - Targets
 
-    private func prepareTargets(_ targets: [Int]?, lossMask: [Bool]?, rows: Int) throws {
+    private func prepareTargets<ID: BinaryInteger>(_ targets: [ID]?, lossMask: [Bool]?, rows: Int) throws {
         self.targets.removeAll(keepingCapacity: true)
         weightsOfMask.removeAll(keepingCapacity: true)
         guard let targets else {
@@ -349,8 +352,8 @@ public final class GPTWorkspace {
         guard targets.count == rows else { throw ModelError.invalidInput("\(targets.count) targets for \(rows) positions") }
         let vocabulary = model.configuration.vocabularySize
         for target in targets {
-            guard target == Int(Kernels.ignoreIndex) || (target >= 0 && target < vocabulary) else {
-                throw ModelError.tokenOutOfRange(token: target, vocabularySize: vocabulary)
+            guard target == Kernels.ignoreIndex || (target >= 0 && target < vocabulary) else {
+                throw ModelError.tokenOutOfRange(token: Int(clamping: target), vocabularySize: vocabulary)
             }
             self.targets.append(Int32(target))
         }

@@ -72,10 +72,7 @@ public final class GenerationSession {
     public func start(prompt: [Int]) throws {
         started = false
         guard !prompt.isEmpty else { throw ModelError.invalidInput("the prompt needs at least one token (e.g. BOS)") }
-        let vocabulary = model.configuration.vocabularySize
-        if let bad = prompt.first(where: { $0 < 0 || $0 >= vocabulary }) {
-            throw ModelError.tokenOutOfRange(token: bad, vocabularySize: vocabulary)
-        }
+        try model.checkTokenIDs(prompt)  // all of it, also what a slide drops
         var window = prompt
         if prompt.count > cache.capacity {
             guard options.contextOverflow == .slide else {

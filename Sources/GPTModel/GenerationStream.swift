@@ -1,66 +1,27 @@
 // Streaming generation: tokens (or text) as an AsyncThrowingStream that stops when the consumer does.
+import GPTTokenizers
 
-/// Something that turns token ids into text, such as a tokenizer. Decoding the whole sequence
-/// at once (rather than token by token) lets byte-level and SentencePiece tokenizers join bytes
-/// and spaces correctly; GPTModel derives the new text of each step from it.
-public protocol TokenTextDecoding: Sendable {
-    /// The text of `tokens` (invalid UTF-8 may decode to U+FFFD).
-    func decode(_ tokens: [Int]) -> String
-}
+/// The text each new token adds, from a tokenizer's linear-time `StreamingDecoder`: the
+/// prompt's ids are fed first (so the decoder knows the context, e.g. SentencePiece's leading
+/// space after BOS) and their text discarded; pieces ending inside a UTF-8 character are held
+/// back until it is complete.
+struct StreamingTextAdapter: StreamAdapter {
+    var decoder: StreamingDecoder
 
-/// A `TokenTextDecoding` made from a closure.
-///
-/// ```swift
-/// let decoder = ClosureTokenDecoder { tokens in tokenizer.decode(tokens) }
-/// let pieces = ClosureTokenDecoder(perToken: { vocabulary[$0] })
-/// ```
-public struct ClosureTokenDecoder: TokenTextDecoding {
-    private let body: @Sendable ([Int]) -> String
-
-    /// Decodes whole sequences with `decode`.
-    public init(_ decode: @escaping @Sendable ([Int]) -> String) { body = decode }
-
-    /// Decodes each token with `piece` and joins the pieces.
-    public init(perToken piece: @escaping @Sendable (Int) -> String) { body = { $0.map(piece).joined() } }
-
-    /// The text of `tokens`.
-    public func decode(_ tokens: [Int]) -> String { body(tokens) }
-}
-
-/// Produces the text each new token adds: decodes prompt + generated tokens, and emits what
-/// follows the part already emitted, holding back while the text ends in U+FFFD (an incomplete
-/// UTF-8 character that a later token may complete).
-struct IncrementalTextDecoder<Decoder: TokenTextDecoding> {
-    let decoder: Decoder
-    var sequence: [Int]
-    /// Unicode scalars already accounted for (the prompt's, then every emitted piece's).
-    var emitted: Int
-
-    init(decoder: Decoder, prompt: [Int]) {
+    /// - Throws: the tokenizer's error for a prompt id it does not know.
+    init(decoder: StreamingDecoder, prompt: [Int]) throws {
         self.decoder = decoder
-        sequence = prompt
-        var scalars = Array(decoder.decode(prompt).unicodeScalars)
-        while scalars.last == "\u{FFFD}" { scalars.removeLast() }
-        emitted = scalars.count
+        for id in prompt { _ = try self.decoder.append(id) }
     }
 
-    /// The new text after appending `token` (empty while held back).
-    mutating func append(_ token: Int) -> String {
-        sequence.append(token)
-        let scalars = Array(decoder.decode(sequence).unicodeScalars)
-        guard scalars.last != "\u{FFFD}" else { return "" }
-        return take(scalars)
+    mutating func elements(for token: Int) throws -> [String] {
+        let text = try decoder.append(token)
+        return text.isEmpty ? [] : [text]
     }
 
-    /// Whatever is still held back, at the end of generation.
-    mutating func flush() -> String { take(Array(decoder.decode(sequence).unicodeScalars)) }
-
-    private mutating func take(_ scalars: [Unicode.Scalar]) -> String {
-        guard scalars.count > emitted else { return "" }
-        var text = String.UnicodeScalarView()
-        text.append(contentsOf: scalars[emitted...])
-        emitted = scalars.count
-        return String(text)
+    mutating func finish() -> [String] {
+        let text = decoder.finish()
+        return text.isEmpty ? [] : [text]
     }
 }
 
@@ -68,7 +29,7 @@ struct IncrementalTextDecoder<Decoder: TokenTextDecoding> {
 protocol StreamAdapter: Sendable {
     associatedtype Element: Sendable
     /// The elements for one new token.
-    mutating func elements(for token: Int) -> [Element]
+    mutating func elements(for token: Int) throws -> [Element]
     /// The elements still held back at the end.
     mutating func finish() -> [Element]
 }
@@ -77,18 +38,6 @@ protocol StreamAdapter: Sendable {
 struct TokenStreamAdapter: StreamAdapter {
     func elements(for token: Int) -> [Int] { [token] }
     func finish() -> [Int] { [] }
-}
-
-extension IncrementalTextDecoder: StreamAdapter {
-    mutating func elements(for token: Int) -> [String] {
-        let text = append(token)
-        return text.isEmpty ? [] : [text]
-    }
-
-    mutating func finish() -> [String] {
-        let text = flush()
-        return text.isEmpty ? [] : [text]
-    }
 }
 
 extension GPT {
@@ -106,12 +55,23 @@ extension GPT {
         stream(prompt: prompt, options: options, adapter: TokenStreamAdapter())
     }
 
-    /// Like `tokenStream`, yielding the text each token adds, decoded with `decoder` (pieces that
-    /// end inside a UTF-8 character are held back until complete; empty pieces are skipped).
+    /// Like `tokenStream`, yielding the text each token adds, decoded with a tokenizer's
+    /// `StreamingDecoder` (linear in the tokens: pieces that end inside a UTF-8 character are held
+    /// back until complete; empty pieces are skipped).
+    ///
+    /// ```swift
+    /// for try await text in model.textStream(prompt: ids, decoder: tokenizer.makeStreamingDecoder()) {
+    ///     print(text, terminator: "")
+    /// }
+    /// ```
     public func textStream(
-        prompt: [Int], options: GenerationOptions = GenerationOptions(), decoder: some TokenTextDecoding
+        prompt: [Int], options: GenerationOptions = GenerationOptions(), decoder: StreamingDecoder
     ) -> AsyncThrowingStream<String, Error> {
-        stream(prompt: prompt, options: options, adapter: IncrementalTextDecoder(decoder: decoder, prompt: prompt))
+        do {
+            return stream(prompt: prompt, options: options, adapter: try StreamingTextAdapter(decoder: decoder, prompt: prompt))
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
     }
 
     /// Runs a session in a detached task, yielding the adapter's elements for each token; the
@@ -126,7 +86,7 @@ extension GPT {
                 let session = try GenerationSession(model: self, options: options)
                 try session.start(prompt: prompt)
                 generation: while !Task.isCancelled, let token = try session.next() {
-                    for element in adapter.elements(for: token) {
+                    for element in try adapter.elements(for: token) {
                         if case .terminated = continuation.yield(element) { break generation }
                     }
                 }

@@ -62,7 +62,7 @@ extension Kernels {
                 sgemm(m: T, n: T, k: HS, a: q, lda: W, b: k, ldb: W, transposeB: true, c: p, ldc: T, threads: 1)
                 for t in 0..<T {
                     let row = p + t &* T
-                    for s in 0...t { row[s] *= scale }
+                    scaleRow(row, t &+ 1, scale)
                     softmaxRow(row, row, t &+ 1)
                     let after: Int = t &+ 1
                     (row + after).update(repeating: 0, count: T &- after)
@@ -137,9 +137,9 @@ extension Kernels {
                         for t in 0..<T {
                             let row = dScores + t &* T
                             softmaxBackwardRow(p + t &* T, row, row, t &+ 1, accumulate: false)
-                            for s in 0...t { row[s] *= scale }
+                            scaleRow(row, t &+ 1, scale)
                             let after: Int = t &+ 1
-                    (row + after).update(repeating: 0, count: T &- after)
+                            (row + after).update(repeating: 0, count: T &- after)
                         }
                         sgemm(m: T, n: HS, k: T, a: dScores, lda: T, b: k, ldb: W, c: dq, ldc: W, threads: 1)
                         sgemm(m: T, n: HS, k: T, a: dScores, lda: T, transposeA: true, b: q, ldb: W,
@@ -202,6 +202,15 @@ extension Kernels {
         var total = acc.sum()
         while i < n { total += a[i] * b[i]; i &+= 1 }
         return total
+    }
+
+    /// `x[i] *= alpha` for `n` elements (the same products as a scalar loop, eight at a time).
+    @inlinable @inline(__always)
+    static func scaleRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ alpha: Float) {
+        var i = 0
+        let a = Vector(repeating: alpha)
+        while i &+ 8 <= n { x.storeVector(x.loadVector(Vector.self, at: i) * a, at: i); i &+= 8 }
+        while i < n { x[i] *= alpha; i &+= 1 }
     }
 
     @inlinable @inline(__always)

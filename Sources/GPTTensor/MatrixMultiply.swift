@@ -2,7 +2,7 @@
 import GPTKernelCore
 
 /// The compute kernels of GPTKit, on raw pointers. Every loop over elements lives here;
-/// `ReferenceKernels` holds a plain version of each, used by the tests.
+/// The `GPTTestSupport` target holds a plain version of each, used by the tests only.
 ///
 /// Size names follow llm.c: B batch, T time, C channels, NH heads, HS head size, V vocabulary;
 /// and M, N, K for matrix products.

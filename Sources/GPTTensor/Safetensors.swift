@@ -116,27 +116,32 @@ public struct SafetensorsFile: Sendable {
     /// - Throws: `TensorError.missingTensor`, or `.unsupportedDataType` for other types.
     public func tensor(named name: String) throws -> Tensor {
         guard let entry = entries[name] else { throw TensorError.missingTensor(name) }
-        let count = entry.shape.reduce(1, *)
         var result = Tensor(zeros: entry.shape)
-        let start = dataStart + entry.byteRange.lowerBound
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[(start - data.startIndex)..<(start - data.startIndex + entry.byteRange.count)])
-            try result.withUnsafeMutableBufferPointer { out in
-                switch entry.dataType {
-                case "F32":
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case "F16":
-                    for i in 0..<count { out[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case "BF16":
-                    for i in 0..<count {
-                        out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-                    }
-                default:
-                    throw TensorError.unsupportedDataType("\(entry.dataType) for tensor '\(name)' (expected F32, F16 or BF16)")
-                }
-            }
-        }
+        try result.withUnsafeMutableBufferPointer { try read(named: name, into: $0) }
         return result
+    }
+
+    /// Writes the tensor `name`, widened to Float32, into `target` (no intermediate copy).
+    /// - Throws: `TensorError.missingTensor`, `.unsupportedDataType` for types other than F32,
+    ///   F16 and BF16, or `.shapeMismatch` if `target` does not hold exactly its elements.
+    public func read(named name: String, into target: UnsafeMutableBufferPointer<Float>) throws {
+        guard let entry = entries[name] else { throw TensorError.missingTensor(name) }
+        let count = entry.shape.reduce(1, *)
+        guard target.count == count else {
+            throw TensorError.shapeMismatch("'\(name)' has \(count) elements, the destination \(target.count)")
+        }
+        let type: Kernels.StoredFloat
+        switch entry.dataType {
+        case "F32": type = .float32
+        case "F16": type = .float16
+        case "BF16": type = .bfloat16
+        default: throw TensorError.unsupportedDataType("\(entry.dataType) for tensor '\(name)' (expected F32, F16 or BF16)")
+        }
+        guard count > 0 else { return }
+        let start = dataStart - data.startIndex + entry.byteRange.lowerBound
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            Kernels.widen(raw.baseAddress! + start, type: type, count: count, into: target.baseAddress!)
+        }
     }
 
     /// The integer tensor `name` (I32 or I64), flattened.

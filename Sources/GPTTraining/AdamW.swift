@@ -91,6 +91,20 @@ public final class AdamW {
               secondMoment: Array(UnsafeBufferPointer(start: secondMoment, count: count)))
     }
 
+    /// Restores the step count and reads the moments from `file`'s tensors `m` and `v`
+    /// straight into the optimizer's buffers (no intermediate copies).
+    /// - Throws: `TrainingError.invalidCheckpoint` if a tensor is missing or of another size.
+    public func restore(stepCount: Int, momentsIn file: SafetensorsFile) throws {
+        guard stepCount >= 0 else { throw TrainingError.invalidCheckpoint("optimizer step count \(stepCount) is negative") }
+        do {
+            try file.read(named: "m", into: UnsafeMutableBufferPointer(start: firstMoment, count: count))
+            try file.read(named: "v", into: UnsafeMutableBufferPointer(start: secondMoment, count: count))
+        } catch {
+            throw TrainingError.invalidCheckpoint("optimizer moments: \(error.localizedDescription) (\(count) parameters expected)")
+        }
+        self.stepCount = stepCount
+    }
+
     /// Restores a saved state.
     /// - Throws: `TrainingError.invalidCheckpoint` if its size does not match.
     public func restore(_ state: State) throws {

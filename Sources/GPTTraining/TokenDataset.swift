@@ -89,8 +89,18 @@ public struct TokenBatch: Sendable, Hashable {
     public var batchSize: Int, sequenceLength: Int
 
     /// A batch from explicit ids (targets of -100 are not counted in the loss).
-    public init(inputs: [Int32], targets: [Int32], batchSize: Int, sequenceLength: Int) {
-        precondition(inputs.count == batchSize * sequenceLength && targets.count == inputs.count, "TokenBatch: sizes disagree")
+    /// - Throws: `TrainingError.invalidData` unless both hold `batchSize × sequenceLength` ids.
+    public init(inputs: [Int32], targets: [Int32], batchSize: Int, sequenceLength: Int) throws {
+        let (positions, overflow) = batchSize.multipliedReportingOverflow(by: sequenceLength)
+        guard batchSize > 0, sequenceLength > 0, !overflow, inputs.count == positions, targets.count == positions else {
+            throw TrainingError.invalidData(
+                "a batch of \(batchSize) × \(sequenceLength) positions with \(inputs.count) inputs and \(targets.count) targets")
+        }
+        self.init(checked: inputs, targets: targets, batchSize: batchSize, sequenceLength: sequenceLength)
+    }
+
+    /// A batch whose sizes the caller guarantees (the sampler's own windows).
+    init(checked inputs: [Int32], targets: [Int32], batchSize: Int, sequenceLength: Int) {
         (self.inputs, self.targets, self.batchSize, self.sequenceLength) = (inputs, targets, batchSize, sequenceLength)
     }
 }
@@ -158,6 +168,6 @@ public struct BatchSampler: Sendable {
             inputs.append(contentsOf: tokens[start..<(start + t)])
             targets.append(contentsOf: tokens[(start + 1)...(start + t)])
         }
-        return TokenBatch(inputs: inputs, targets: targets, batchSize: batchSize, sequenceLength: t)
+        return TokenBatch(checked: inputs, targets: targets, batchSize: batchSize, sequenceLength: t)
     }
 }

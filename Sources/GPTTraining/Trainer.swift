@@ -58,10 +58,10 @@ public final class Trainer {
     /// - Throws: `TrainingError.invalidConfiguration` / `.invalidData` for settings or data that cannot work.
     public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset, validation: TokenDataset? = nil) throws {
         try configuration.validate(contextLength: model.configuration.contextLength)
-        let vocabulary = model.configuration.vocabularySize
         for (data, name) in [(training, "training"), (validation, "validation")] {
-            if let bad = data?.tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
-                throw TrainingError.invalidData("\(name) token \(bad) is outside the model's vocabulary 0..<\(vocabulary)")
+            guard let data else { continue }
+            do { try model.checkTokenIDs(data.tokens) } catch ModelError.tokenOutOfRange(let token, let vocabulary) {
+                throw TrainingError.invalidData("\(name) token \(token) is outside the model's vocabulary 0..<\(vocabulary)")
             }
         }
         if let validation, validation.tokens.count <= configuration.sequenceLength {
@@ -116,7 +116,7 @@ public final class Trainer {
         for (index, batch) in batches.enumerated() {
             // Dropout masks from (seed, step, micro-batch): a resumed run draws the same ones.
             let dropoutSeed = configuration.seed ^ (UInt64(step) << 16) ^ UInt64(index) ^ 0xD5_0D5E_ED00_0000
-            let loss = try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
+            let loss = try workspace.forward(tokens: batch.inputs, targets: batch.targets,
                                              batch: batch.batchSize, time: batch.sequenceLength, dropoutSeed: dropoutSeed) ?? 0
             guard loss.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the loss") }
             total += loss
@@ -149,7 +149,7 @@ public final class Trainer {
         var total: Double = 0
         for _ in 0..<count {
             let batch = windows.next()
-            total += Double(try workspace.forward(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
+            total += Double(try workspace.forward(tokens: batch.inputs, targets: batch.targets,
                                                   batch: batch.batchSize, time: batch.sequenceLength) ?? 0)
         }
         let loss = Float(total / Double(count))

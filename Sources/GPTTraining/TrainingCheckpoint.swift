@@ -107,8 +107,7 @@ extension Trainer {
         try self.init(model: model, configuration: configuration, training: training, validation: validation)
         do {
             let file = try SafetensorsFile(contentsOf: url.appendingPathComponent("optimizer.safetensors"))
-            try optimizer.restore(AdamW.State(stepCount: state.optimizerSteps, firstMoment: file.tensor(named: "m").scalars,
-                                              secondMoment: file.tensor(named: "v").scalars))
+            try optimizer.restore(stepCount: state.optimizerSteps, momentsIn: file)
         } catch let error as TrainingError {
             throw error
         } catch {

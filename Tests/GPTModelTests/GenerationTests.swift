@@ -1,6 +1,7 @@
 import Foundation
 import GPTLayers
 @testable import GPTModel
+import GPTTokenizers
 import GPTTensor
 import XCTest
 
@@ -124,33 +125,33 @@ final class GenerationTests: XCTestCase {
         let options = GenerationOptions(maximumNewTokens: 10)
         let expected = try GenerationSession(model: model, options: options).generate(prompt: [1])
         var text = ""
-        for try await piece in model.textStream(prompt: [1], options: options, decoder: ClosureTokenDecoder(perToken: { "<\($0)>" })) {
+        for try await piece in model.textStream(prompt: [1], options: options, decoder: StreamingDecoder { id, _ in Array("<\(id)>".utf8) }) {
             XCTAssertFalse(piece.isEmpty)
             text += piece
         }
         XCTAssertEqual(text, expected.map { "<\($0)>" }.joined())
     }
 
-    func testIncrementalDecoderHoldsBackIncompleteCharacters() {
+    func testIncrementalDecoderHoldsBackIncompleteCharacters() throws {
         // Token i is byte i; "é" is 0xC3 0xA9, "€" is 0xE2 0x82 0xAC.
-        let decoder = ClosureTokenDecoder { String(decoding: $0.map { UInt8($0) }, as: UTF8.self) }
-        var incremental = IncrementalTextDecoder(decoder: decoder, prompt: [0x41])
-        XCTAssertEqual(incremental.append(0xC3), "")
-        XCTAssertEqual(incremental.append(0xA9), "é")
-        XCTAssertEqual(incremental.append(0x20), " ")
-        XCTAssertEqual(incremental.append(0xE2), "")
-        XCTAssertEqual(incremental.append(0x82), "")
-        XCTAssertEqual(incremental.append(0xAC), "€")
-        XCTAssertEqual(incremental.append(0xC3), "")
-        XCTAssertEqual(incremental.flush(), "\u{FFFD}", "an incomplete character at the end is flushed")
+        let decoder = StreamingDecoder { id, _ in [UInt8(id)] }
+        var incremental = try StreamingTextAdapter(decoder: decoder, prompt: [0x41])
+        XCTAssertEqual(try incremental.elements(for: 0xC3), [])
+        XCTAssertEqual(try incremental.elements(for: 0xA9), ["é"])
+        XCTAssertEqual(try incremental.elements(for: 0x20), [" "])
+        XCTAssertEqual(try incremental.elements(for: 0xE2), [])
+        XCTAssertEqual(try incremental.elements(for: 0x82), [])
+        XCTAssertEqual(try incremental.elements(for: 0xAC), ["€"])
+        XCTAssertEqual(try incremental.elements(for: 0xC3), [])
+        XCTAssertEqual(incremental.finish(), ["\u{FFFD}"], "an incomplete character at the end is flushed")
     }
 
     func testCancellingTheConsumerStopsGeneration() async throws {
         let model = try randomModel(.nano, seed: 29)
         let counter = Counter()
-        let decoder = ClosureTokenDecoder { tokens in
+        let decoder = StreamingDecoder { id, _ in
             counter.increment()
-            return tokens.map(String.init).joined(separator: " ")
+            return Array("\(id) ".utf8)
         }
         // Effectively endless: sliding window, a huge token budget.
         let options = GenerationOptions(maximumNewTokens: 1_000_000, sampling: sampling, contextOverflow: .slide)

@@ -1,5 +1,6 @@
 import Foundation
 import GPTTensor
+import GPTTestSupport
 import XCTest
 
 final class SoftmaxTests: XCTestCase {

@@ -1,4 +1,5 @@
 import GPTTensor
+import GPTTestSupport
 import XCTest
 
 final class SGEMMTests: XCTestCase {

@@ -1,4 +1,5 @@
 import GPTTensor
+import GPTTestSupport
 import XCTest
 
 /// `WeightMatrix` products in both storage orientations, and the matrix-vector kernels they use.

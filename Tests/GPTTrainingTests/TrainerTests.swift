@@ -29,7 +29,7 @@ final class TrainerTests: XCTestCase {
         let losses = try fixture.tensor(named: "losses").scalars, norms = try fixture.tensor(named: "grad_norms").scalars
         let rates = try fixture.tensor(named: "lrs").scalars
         for k in 0..<10 {
-            let batch = TokenBatch(inputs: try fixture.integers(named: "batch.\(k).inputs").map(Int32.init),
+            let batch = try TokenBatch(inputs: fixture.integers(named: "batch.\(k).inputs").map(Int32.init),
                                    targets: try fixture.integers(named: "batch.\(k).targets").map(Int32.init), batchSize: 2, sequenceLength: 8)
             let result = try trainer.step(on: [batch])
             XCTAssertEqual(result.loss, losses[k], accuracy: 1e-4 * losses[k], "loss at step \(k)")

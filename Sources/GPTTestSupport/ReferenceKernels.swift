@@ -1,5 +1,6 @@
-// Plain reference versions of every kernel: straightforward loops, accumulated in Double. The
-// tests compare the fast kernels against these; nothing else should call them.
+// Plain reference versions of the kernels: straightforward loops, accumulated in Double. The
+// tests compare the fast kernels against these. This target is for tests only: it is in no
+// product, so it is not GPTKit's public API.
 import Foundation
 
 /// Slow, obviously-correct versions of the kernels in `Kernels`, computed in `Double`.
@@ -119,5 +120,42 @@ public enum ReferenceKernels {
     public static func silu(_ x: Float) -> Float {
         let v = Double(x)
         return Float(v / (1 + Foundation.exp(-v)))
+    }
+}
+
+// MARK: - Cross-entropy
+
+extension ReferenceKernels {
+    /// Cross-entropy in Double: the mean loss over counted rows, the count, and the gradient of
+    /// `lossScale ·` (the weighted mean) with respect to the logits. The contract of
+    /// `Kernels.crossEntropyForward`, and of `crossEntropyBackward` with `scale = lossScale / count`.
+    public static func crossEntropy(
+        logits: [Float], targets: [Int32], weights: [Float]?, vocabulary: Int, ignoreIndex: Int32 = -100, lossScale: Float = 1
+    ) -> (loss: Float, count: Float, gradient: [Float]) {
+        let rows = targets.count
+        var total = 0.0, count = 0.0
+        var rowWeights = [Double](repeating: 0, count: rows)
+        var softmax = [Double](repeating: 0, count: logits.count)
+        for r in 0..<rows {
+            let row = (0..<vocabulary).map { Double(logits[r * vocabulary + $0]) }
+            let maximum = row.max()!
+            let lse = maximum + Foundation.log(row.map { Foundation.exp($0 - maximum) }.reduce(0, +))
+            for j in 0..<vocabulary { softmax[r * vocabulary + j] = Foundation.exp(row[j] - lse) }
+            guard targets[r] != ignoreIndex else { continue }
+            let w = Double(weights?[r] ?? 1)
+            rowWeights[r] = w
+            total += w * (lse - row[Int(targets[r])])
+            count += w
+        }
+        var gradient = [Float](repeating: 0, count: logits.count)
+        if count > 0 {
+            for r in 0..<rows where rowWeights[r] != 0 {
+                for j in 0..<vocabulary {
+                    let oneHot: Double = j == Int(targets[r]) ? 1 : 0
+                    gradient[r * vocabulary + j] = Float(Double(lossScale) * rowWeights[r] / count * (softmax[r * vocabulary + j] - oneHot))
+                }
+            }
+        }
+        return (count > 0 ? Float(total / count) : 0, Float(count), gradient)
     }
 }
