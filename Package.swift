@@ -38,7 +38,7 @@ let package = Package(
             swiftSettings: optimizedInDebug),
         .target(name: "GPTLayers", dependencies: ["GPTTensor", "GPTKernelCore"]),
         .target(name: "GPTTokenizers"),
-        .target(name: "GPTModel", dependencies: ["GPTTensor", "GPTLayers", "GPTTokenizers"]),
+        .target(name: "GPTModel", dependencies: ["GPTKernelCore", "GPTTensor", "GPTLayers", "GPTTokenizers"]),
         .target(name: "GPTTraining", dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers"]),
         .target(
             name: "GPTKit",

@@ -97,7 +97,7 @@ public final class ScratchPool: Sendable {
     /// The shared pool.
     public static let shared = ScratchPool()
 
-    private let free = Mutex<[ScratchBuffer]>([])
+    private let free = Locked<[ScratchBuffer]>([])
 
     /// Takes a buffer of at least `capacity` floats out of the pool (or makes one).
     public func checkOut(capacity: Int) -> ScratchBuffer {

@@ -11,6 +11,12 @@ extension GPTConfiguration: Codable {
         case normalization, normalizationEpsilon = "layer_norm_epsilon"
         case activation = "activation_function", usesBias = "bias", tiesEmbeddings = "tie_word_embeddings"
         case dropout = "resid_pdrop", modelType = "model_type", architectures
+        case headSize = "head_dim", scoreCount = "num_labels", biases = "biases"
+    }
+
+    /// The per-projection bias flags, written only when they are not all equal.
+    struct BiasKeys: Codable {
+        var qkv: Bool, attention_output: Bool, mlp: Bool, norm: Bool
     }
 
     /// Decodes a Hugging Face GPT-2 `config.json` (unknown keys ignored). Missing optional keys
@@ -68,7 +74,20 @@ extension GPTConfiguration: Codable {
             normalizationEpsilon: try container.decodeIfPresent(Float.self, forKey: .normalizationEpsilon) ?? 1e-5,
             feedForward: ffn, usesBias: try container.decodeIfPresent(Bool.self, forKey: .usesBias) ?? true,
             tiesEmbeddings: try container.decodeIfPresent(Bool.self, forKey: .tiesEmbeddings) ?? true,
-            dropout: try container.decodeIfPresent(Float.self, forKey: .dropout) ?? 0)
+            dropout: try container.decodeIfPresent(Float.self, forKey: .dropout) ?? 0,
+            headSize: try container.decodeIfPresent(Int.self, forKey: .headSize),
+            scoreCount: try Self.decodeScoreCount(container))
+        if let flags = try container.decodeIfPresent(BiasKeys.self, forKey: .biases) {
+            biases = BlockBiases(qkv: flags.qkv, attentionOutput: flags.attention_output, feedForward: flags.mlp, norm: flags.norm)
+        }
+    }
+
+    /// `num_labels` when the `architectures` name a `…ForSequenceClassification` class (a
+    /// model with a scalar head), else 0.
+    static func decodeScoreCount(_ container: KeyedDecodingContainer<CodingKeys>) throws -> Int {
+        let classes = (try? container.decodeIfPresent([String].self, forKey: .architectures)) ?? []
+        guard classes.contains(where: { $0.hasSuffix("ForSequenceClassification") }) else { return 0 }
+        return try container.decodeIfPresent(Int.self, forKey: .scoreCount) ?? 2
     }
 
     /// Encodes with the keys `init(from:)` reads. A configuration that is plain GPT-2 (learned
@@ -101,7 +120,16 @@ extension GPTConfiguration: Codable {
         try container.encode(usesBias, forKey: .usesBias)
         try container.encode(tiesEmbeddings, forKey: .tiesEmbeddings)
         try container.encode(dropout, forKey: .dropout)
-        if isGPT2Compatible {
+        if let explicitHeadSize { try container.encode(explicitHeadSize, forKey: .headSize) }
+        if biases != BlockBiases(all: true) && biases != BlockBiases(all: false) {
+            try container.encode(BiasKeys(qkv: biases.qkv, attention_output: biases.attentionOutput, mlp: biases.feedForward,
+                                          norm: biases.norm), forKey: .biases)
+        }
+        if scoreCount > 0 {
+            try container.encode(scoreCount, forKey: .scoreCount)
+            try container.encode(["GPT2ForSequenceClassification"], forKey: .architectures)
+            if isGPT2Compatible { try container.encode("gpt2", forKey: .modelType) }
+        } else if isGPT2Compatible {
             try container.encode("gpt2", forKey: .modelType)
             try container.encode(["GPT2LMHeadModel"], forKey: .architectures)
         }

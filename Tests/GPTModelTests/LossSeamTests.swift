@@ -179,3 +179,31 @@ final class Results<Value>: @unchecked Sendable {
         return try XCTUnwrap(values[index])
     }
 }
+
+/// A scalar head, an explicit head size and mixed biases survive `config.json` and a save.
+final class ConfigurationExtrasTests: XCTestCase {
+    func testScoreHeadAndExplicitSizesRoundTripThroughSaveAndLoad() throws {
+        var gpt2 = GPTConfiguration.nano
+        gpt2.scoreCount = 1
+        gpt2.explicitHeadSize = 4  // 4 heads of 4 in a width of 32
+        gpt2.biases = BlockBiases(qkv: true, attentionOutput: false, feedForward: true, norm: true)
+        var llama = llamaNano
+        llama.scoreCount = 3
+        llama.modelType = "llama"
+        for configuration in [gpt2, llama] {
+            let model = try randomModel(configuration, seed: 21)
+            XCTAssertEqual(model.layout.entry(named: "score.weight")?.slot.shape, [configuration.scoreCount, 32])
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-score-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try model.save(directory: directory)
+            let json = try String(contentsOf: directory.appendingPathComponent("config.json"), encoding: .utf8)
+            XCTAssertTrue(json.contains("ForSequenceClassification"), json)
+            let loaded = try GPT(directory: directory)
+            XCTAssertEqual(loaded.configuration, configuration)
+            XCTAssertEqual(loaded.parameter(named: "score.weight"), model.parameter(named: "score.weight"))
+            let workspace = GPTWorkspace(model: loaded)
+            try workspace.forward(tokens: [1, 2, 3], batch: 1, time: 3, computeLogits: false)
+            XCTAssertEqual(workspace.scores?.shape, [1, 3, configuration.scoreCount])
+        }
+    }
+}

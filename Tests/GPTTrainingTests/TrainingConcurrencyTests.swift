@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 import Foundation
 import GPTModel
 import GPTTensor
@@ -41,8 +40,10 @@ final class TrainingConcurrencyTests: XCTestCase {
 }
 
 /// Session outputs collected from several threads.
-final class Outputs: Sendable {
-    private let storage = Mutex<[(Int, Result<[Int], Error>)]>([])
-    func append(_ index: Int, _ result: Result<[Int], Error>) { storage.withLock { $0.append((index, result)) } }
-    var all: [(Int, Result<[Int], Error>)] { storage.withLock { $0 } }
+final class Outputs: @unchecked Sendable {
+    // @unchecked: `results` is only touched under `lock`.
+    private var results: [(Int, Result<[Int], Error>)] = []
+    private let lock = NSLock()
+    func append(_ index: Int, _ result: Result<[Int], Error>) { lock.lock(); results.append((index, result)); lock.unlock() }
+    var all: [(Int, Result<[Int], Error>)] { lock.lock(); defer { lock.unlock() }; return results }
 }

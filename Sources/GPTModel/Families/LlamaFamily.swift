@@ -1,5 +1,6 @@
 // Llama (Hugging Face LlamaForCausalLM; also SmolLM, TinyLlama, Mistral without sliding window,
 // and llama2.c checkpoints): RoPE, RMSNorm, SwiGLU, grouped-query attention, no biases.
+import Foundation
 import GPTLayers
 
 /// The Llama family: parameters named as Hugging Face's `LlamaForCausalLM`
@@ -90,14 +91,25 @@ enum LlamaConfigKeys {
             tiesEmbeddings: try reader.bool("tie_word_embeddings", default: false), modelType: modelType,
             headSize: headSize == width / heads && width % heads == 0 ? nil : headSize,
             biases: BlockBiases(qkv: qkvBias, attentionOutput: outputBias, feedForward: try reader.bool("mlp_bias", default: false),
-                                norm: false))
+                                norm: false),
+            scoreCount: try scoreCount(reader))
+    }
+
+    /// `num_labels` for a `…ForSequenceClassification` class (a scalar head), else 0.
+    static func scoreCount(_ reader: ConfigReader) throws -> Int {
+        guard case .array(let classes)? = reader.json["architectures"],
+              classes.contains(where: { if case .string(let name) = $0 { return name.hasSuffix("ForSequenceClassification") }; return false })
+        else { return 0 }
+        return try reader.integer("num_labels", default: 2)
     }
 
     static func write(_ c: GPTConfiguration, huggingFaceClass: String) -> [String: JSONConfigValue] {
         var theta: Float = 10_000
         if case .rotary(let value) = c.positionalEncoding { theta = value }
-        return [
-            "model_type": .string(c.modelType), "architectures": .array([.string(huggingFaceClass)]),
+        let className = c.scoreCount > 0 ? huggingFaceClass.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification")
+            : huggingFaceClass
+        var json: [String: JSONConfigValue] = [
+            "model_type": .string(c.modelType), "architectures": .array([.string(className)]),
             "vocab_size": .integer(c.vocabularySize), "max_position_embeddings": .integer(c.contextLength),
             "num_hidden_layers": .integer(c.layerCount), "num_attention_heads": .integer(c.headCount),
             "num_key_value_heads": .integer(c.keyValueHeadCount), "hidden_size": .integer(c.embeddingDimensions),
@@ -106,6 +118,8 @@ enum LlamaConfigKeys {
             "tie_word_embeddings": .bool(c.tiesEmbeddings), "attention_bias": .bool(c.biases.qkv),
             "mlp_bias": .bool(c.biases.feedForward), "hidden_act": .string("silu"), "torch_dtype": .string("float32"),
         ]
+        if c.scoreCount > 0 { json["num_labels"] = .integer(c.scoreCount) }
+        return json
     }
 
     static func ggufName(for name: String) -> String? {

@@ -1,7 +1,7 @@
 // Model families: each architecture in one file (its configuration keys, parameter names and
 // the maps to Hugging Face and GGUF names, its initialisation), found through one registry.
 import GPTLayers
-import Synchronization
+import GPTKernelCore
 
 /// One architecture of decoder-only Transformer, as its own type.
 ///
@@ -95,7 +95,7 @@ public enum ModelFamilies {
     ]
 
     /// Families registered by the program (`register(_:)`).
-    private static let registered = Mutex<[any ModelFamily.Type]>([])
+    private static let registered = Locked<[any ModelFamily.Type]>([])
 
     /// Every family: the built-in ones, then the registered ones.
     public static var all: [any ModelFamily.Type] { builtIn + registered.withLock { $0 } }

@@ -1,7 +1,6 @@
 // A read-only view of one weight matrix and the kernels that multiply by it. Layers never index
 // weight memory themselves: they ask for a matrix and call these.
 import GPTKernelCore
-import Synchronization
 
 /// One weight matrix `W [outputs, inputs]` (the `nn.Linear` orientation) wherever it is stored,
 /// and the products a layer needs with it.
@@ -77,7 +76,7 @@ public struct WeightMatrix {
 /// whichever task needs it first; every later reader gets the same copy. The values are those of
 /// the matrix: only their order differs, so the weights stay immutable.
 final class UntransposedCopy: Sendable {
-    private let copy = Mutex<WeightMemory?>(nil)
+    private let copy = Locked<WeightMemory?>(nil)
 
     /// W `[outputs, inputs]` of `matrix` (which holds Wᵀ).
     func floats(of matrix: WeightMatrix) -> UnsafePointer<Float> {
