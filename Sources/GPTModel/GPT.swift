@@ -54,6 +54,13 @@ public final class GPT: Sendable {
         self.init(architecture: architecture, weights: WeightStore(copying: parameters))
     }
 
+    /// A model of `model`'s architecture that reads `parameters` in place: a trainer's live view
+    /// of the weights it trains and mutates between its own passes. Package-only: such a model
+    /// must never reach another task.
+    package convenience init(borrowing parameters: ParameterBuffer, architectureOf model: GPT) {
+        self.init(architecture: model.architecture, weights: WeightStore(borrowing: parameters))
+    }
+
     /// A model with GPT-2's initialisation drawn from `seed`: every matrix and embedding
     /// `N(0, 0.02²)`, except the residual output projections (the family's
     /// `isResidualProjection`: GPT-2's `c_proj`, Llama's `o_proj`/`down_proj`) with standard

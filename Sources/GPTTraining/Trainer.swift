@@ -28,7 +28,7 @@ public final class Trainer {
     public var model: GPT {
         if let published { return published }
         // The layouts match by construction.
-        let snapshot = try! GPT(configuration: baseModel.configuration, parameters: parameters)
+        let snapshot = try! GPT(configuration: liveModel.configuration, parameters: parameters)
         published = snapshot
         return snapshot
     }
@@ -49,7 +49,8 @@ public final class Trainer {
     public internal(set) var validationLosses: [(step: Int, loss: Float)] = []
 
     let workspace: GPTWorkspace
-    let baseModel: GPT
+    /// The architecture over the live master weights (never handed out: it changes with `step`).
+    let liveModel: GPT
     private var published: GPT?
     var sampler: BatchSampler
     let validation: TokenDataset?
@@ -67,18 +68,21 @@ public final class Trainer {
         if let validation, validation.tokens.count <= configuration.sequenceLength {
             throw TrainingError.invalidData("the validation data (\(validation.tokens.count) tokens) is shorter than one window")
         }
-        baseModel = model
+        // The master copy; the given model is not kept, so a caller that drops it frees its weights.
         parameters = try model.makeParameters()
-        published = model
+        liveModel = GPT(borrowing: parameters, architectureOf: model)
         self.configuration = configuration
         self.validation = validation
         optimizer = AdamW(layout: model.layout, beta1: configuration.beta1, beta2: configuration.beta2,
                           epsilon: configuration.epsilon, weightDecay: configuration.weightDecay,
                           decayEmbeddings: configuration.decayEmbeddings)
-        workspace = GPTWorkspace(model: model, weights: WeightStore(borrowing: parameters), recompute: configuration.recompute)
+        workspace = GPTWorkspace(model: liveModel, recompute: configuration.recompute)
         sampler = try BatchSampler(dataset: training, batchSize: configuration.batchSize,
                                    sequenceLength: configuration.sequenceLength, order: .random(seed: configuration.seed))
     }
+
+    /// The trained model's architecture (without making a snapshot).
+    public var modelConfiguration: GPTConfiguration { liveModel.configuration }
 
     /// Forgets the published snapshot, so `model` copies `parameters` again.
     public func parametersDidChange() { published = nil }

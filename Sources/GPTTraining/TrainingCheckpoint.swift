@@ -57,8 +57,8 @@ extension Trainer {
             try manager.createDirectory(at: parent, withIntermediateDirectories: true)
             try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
             // The model and the moments stream from the flat buffers: no copy of either.
-            try baseModel.configuration.write(to: temporary.appendingPathComponent("config.json"))
-            try GPT.writeSafetensors(layout: parameters.layout, family: baseModel.family,
+            try liveModel.configuration.write(to: temporary.appendingPathComponent("config.json"))
+            try GPT.writeSafetensors(layout: parameters.layout, family: liveModel.family,
                                      to: temporary.appendingPathComponent("model.safetensors")) { slot in
                 (UnsafePointer(parameters.values + slot.offset), false)
             }

@@ -67,14 +67,14 @@ func runTrainBenchmark(arguments: [String]) throws {
     let policies: [String: RecomputePolicy] = ["none": .none, "block": .perBlock]
     guard let recompute = policies[recomputeName] else { throw BenchmarkError.usage("--recompute must be none or block") }
 
-    let model = try GPT(configuration: configuration, seed: 1)
     var settings = TrainingConfiguration(batchSize: batch, sequenceLength: seq, steps: warmup + steps)
     settings.schedule = .constant(1e-4)
     settings.recompute = recompute
     settings.evaluationInterval = 0
     var generator = RandomGenerator(seed: 2)
     let data = TokenDataset(tokens: (0..<max(100_000, 4 * batch * seq)).map { _ in Int32(generator.next() % UInt64(configuration.vocabularySize)) })
-    let trainer = try Trainer(model: model, configuration: settings, training: data)
+    // The initial model is not kept: the trainer's master copy is the only one (as in PyTorch).
+    let trainer = try Trainer(model: GPT(configuration: configuration, seed: 1), configuration: settings, training: data)
     var times: [Double] = []
     for step in 0..<(warmup + steps) {
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -106,7 +106,7 @@ func runTrainBenchmark(arguments: [String]) throws {
                         ("activation_mb", activationMB), ("torch_ms_per_step", torch?.ms), ("torch_peak_rss_mb", torch?.rss),
                         ("speedup_vs_torch", torch.map { $0.ms / milliseconds })]))
     } else {
-        print("train step: preset \(presetName) (\(model.parameterCount) parameters), batch \(batch), seq \(seq), recompute \(recomputeName), "
+        print("train step: preset \(presetName) (\(trainer.parameters.layout.parameterCount) parameters), batch \(batch), seq \(seq), recompute \(recomputeName), "
               + "\(Parallel.threadCount) threads, kernels \(Kernels.instructionSet.rawValue); median of \(steps) steps after \(warmup) warm-up")
         printTable(header: ["", "GPTKit", torch.map { "PyTorch \($0.version)" } ?? "PyTorch"], rows: [
             ["ms/step", format(milliseconds), format(torch?.ms)],

@@ -140,8 +140,8 @@ enum TrainCommand {
             trainer = try Trainer(model: model, configuration: try trainingConfiguration(options, arithmetic: data.task != nil),
                                   training: data.train, validation: data.validation)
         }
-        let c = trainer.model.configuration
-        printError("model: \(trainer.model.parameterCount) parameters, \(c.layerCount) layers, \(c.headCount) heads, "
+        let c = trainer.modelConfiguration
+        printError("model: \(trainer.parameters.layout.parameterCount) parameters, \(c.layerCount) layers, \(c.headCount) heads, "
                    + "width \(c.embeddingDimensions), context \(c.contextLength); "
                    + "data: \(data.train.tokens.count) training and \(data.validation.tokens.count) validation tokens")
         return trainer
