@@ -79,6 +79,18 @@ final class FamilyFixtureTests: XCTestCase {
             let gguf = try XCTUnwrap(LlamaFamily.ggufName(for: entry.name), entry.name)
             XCTAssertTrue(seen.insert(gguf).inserted, "\(gguf) named twice")
         }
+        // And back: every GGUF and Hugging Face name leads to its parameter.
+        let byGGUF = LlamaFamily.parameterNamesByGGUFName(in: model.layout)
+        let byHF = LlamaFamily.parameterNamesByHuggingFaceName(in: model.layout)
+        XCTAssertEqual(byGGUF.count, model.layout.entries.count)
+        for entry in model.layout.entries {
+            XCTAssertEqual(byGGUF[LlamaFamily.ggufName(for: entry.name)!], entry.name)
+            XCTAssertEqual(byHF[entry.name], entry.name)
+        }
+        let gpt2 = try GPT(configuration: .nano, seed: 1)
+        XCTAssertEqual(GPT2Family.parameterNamesByHuggingFaceName(in: gpt2.layout)["transformer.h.1.attn.c_attn.weight"],
+                       "h.1.attn.c_attn.weight")
+        XCTAssertEqual(GPT2Family.parameterNamesByGGUFName(in: gpt2.layout)["blk.0.ffn_up.weight"], "h.0.mlp.c_fc.weight")
         XCTAssertEqual(LlamaFamily.ggufName(for: "model.layers.1.mlp.gate_proj.weight"), "blk.1.ffn_gate.weight")
         XCTAssertEqual(LlamaFamily.ggufName(for: "model.embed_tokens.weight"), "token_embd.weight")
         XCTAssertEqual(GPT2Family.ggufName(for: "h.3.attn.c_attn.bias"), "blk.3.attn_qkv.bias")

@@ -126,3 +126,27 @@ public enum ModelFamilies {
     /// The registered `model_type`s.
     public static var names: [String] { all.map { $0.modelType } }
 }
+
+// MARK: - The maps in the other direction
+
+extension ModelFamily {
+    /// GGUF tensor name → parameter name, for every parameter of `layout` that has a GGUF form
+    /// (the inverse of `ggufName(for:)`).
+    public static func parameterNamesByGGUFName(in layout: ParameterLayout) -> [String: String] {
+        var names: [String: String] = [:]
+        for entry in layout.entries {
+            if let gguf = ggufName(for: entry.name) { names[gguf] = entry.name }
+        }
+        return names
+    }
+
+    /// Hugging Face tensor name (every accepted alias) → parameter name, for every parameter of
+    /// `layout` (the inverse of `huggingFaceTensor(for:)`).
+    public static func parameterNamesByHuggingFaceName(in layout: ParameterLayout) -> [String: String] {
+        var names: [String: String] = [:]
+        for entry in layout.entries {
+            for stored in huggingFaceTensor(for: entry.name).names { names[stored] = entry.name }
+        }
+        return names
+    }
+}
