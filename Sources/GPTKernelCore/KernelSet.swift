@@ -19,4 +19,43 @@ public protocol KernelSet: Sendable {
     static func sgemvColumns(
         n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+
+    // MARK: - Element-wise kernels (see `ElementKernels`)
+
+    /// `ElementKernels.geluForward` compiled for this instruction set.
+    static func geluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
+    /// `ElementKernels.geluBackward` compiled for this instruction set.
+    static func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool)
+    /// `ElementKernels.siluForward` compiled for this instruction set.
+    static func siluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
+    /// `ElementKernels.siluBackward` compiled for this instruction set.
+    static func siluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool)
+    /// `ElementKernels.causalAttentionForward` compiled for this instruction set.
+    static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout?)
+    /// `ElementKernels.causalAttentionBackward` compiled for this instruction set.
+    static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout?)
+    /// `ElementKernels.cachedAttention` compiled for this instruction set.
+    static func cachedAttention(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>)
+    /// `ElementKernels.cachedAttentionBlocked` compiled for this instruction set.
+    static func cachedAttentionBlocked(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int)
+    /// `ElementKernels.crossEntropyForward` compiled for this instruction set.
+    static func crossEntropyForward(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?, rows: Int, vocabulary: Int, ignoreIndex: Int32, statistics: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>) -> (loss: Float, count: Float)
+    /// `ElementKernels.crossEntropyBackward` compiled for this instruction set.
+    static func crossEntropyBackward(logits: UnsafePointer<Float>, statistics: UnsafePointer<Float>, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?, rows: Int, vocabulary: Int, ignoreIndex: Int32, scale: Float, gradient: UnsafeMutablePointer<Float>)
+    /// `ElementKernels.layerNormForward` compiled for this instruction set.
+    static func layerNormForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, rows: Int, columns: Int, epsilon: Float)
+    /// `ElementKernels.layerNormBackward` compiled for this instruction set.
+    static func layerNormBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, rows: Int, columns: Int, accumulateInput: Bool)
+    /// `ElementKernels.rmsNormForward` compiled for this instruction set.
+    static func rmsNormForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, rows: Int, columns: Int, epsilon: Float)
+    /// `ElementKernels.rmsNormBackward` compiled for this instruction set.
+    static func rmsNormBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, rows: Int, columns: Int, accumulateInput: Bool)
+    /// `ElementKernels.softmaxRows` compiled for this instruction set.
+    static func softmaxRows(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int)
+    /// `ElementKernels.softmaxRow` compiled for this instruction set.
+    static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int)
+    /// `ElementKernels.softmaxBackwardRows` compiled for this instruction set.
+    static func softmaxBackwardRows(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, columns: Int, accumulate: Bool)
+    /// `ElementKernels.softmaxBackwardRow` compiled for this instruction set.
+    static func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool)
 }

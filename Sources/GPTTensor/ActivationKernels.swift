@@ -1,80 +1,26 @@
 // GELU (tanh form, as GPT-2 and F.gelu(approximate="tanh")) and SiLU, forward and backward.
+// The implementation is `ElementKernels` (GPTKernelCore), compiled per instruction set; these
+// entry points call the kernel set chosen at run time.
 import GPTKernelCore
 
 extension Kernels {
-    @usableFromInline static let geluScale: Float = 0.797_884_560_8  // √(2/π)
-    @usableFromInline static let geluCubic: Float = 0.044_715
-
     /// `y = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` (`y` may alias `x`).
     public static func geluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        unary(x, y, count) { v in
-            let inner = geluScale * (v + geluCubic * v * v * v)
-            return 0.5 * v * (1 + vectorTanh(inner))
-        }
+        active.geluForward(x, into: y, count: count)
     }
 
     /// `dx = dy · gelu′(x)`; writes `dx`, or adds into it when `accumulate`.
-    public static func geluBackward(
-        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
-        accumulate: Bool = false
-    ) {
-        gradient(x, dy, dx, count, accumulate) { v in
-            let inner = geluScale * (v + geluCubic * v * v * v)
-            let t = vectorTanh(inner)
-            let dInner = geluScale * (1 + 3 * geluCubic * v * v)
-            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * dInner
-        }
+    public static func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
+        active.geluBackward(x: x, dy: dy, dx: dx, count: count, accumulate: accumulate)
     }
 
     /// `y = x · σ(x)` (`y` may alias `x`).
     public static func siluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        unary(x, y, count) { v in v / (1 + vectorExp(-v)) }
+        active.siluForward(x, into: y, count: count)
     }
 
     /// `dx = dy · σ(x) · (1 + x · (1 − σ(x)))`; writes `dx`, or adds into it when `accumulate`.
-    public static func siluBackward(
-        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
-        accumulate: Bool = false
-    ) {
-        gradient(x, dy, dx, count, accumulate) { v in
-            let sigma = 1 / (1 + vectorExp(-v))
-            return sigma * (1 + v * (1 - sigma))
-        }
-    }
-
-    // MARK: - Helpers
-
-    @inlinable @inline(__always)
-    static func unary(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ f: (Vector) -> Vector) {
-        forEachRange(count, grain: elementwiseParallelThreshold / 4) { range in
-            var i = range.lowerBound
-            while i &+ 8 <= range.upperBound {
-                y.storeVector(f(x.loadVector(Vector.self, at: i)), at: i)
-                i &+= 8
-            }
-            while i < range.upperBound { y[i] = f(Vector(repeating: x[i]))[0]; i &+= 1 }
-        }
-    }
-
-    /// dx = dy · f′(x), with `derivative` giving f′.
-    @inlinable @inline(__always)
-    static func gradient(
-        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ count: Int,
-        _ accumulate: Bool, _ derivative: (Vector) -> Vector
-    ) {
-        forEachRange(count, grain: elementwiseParallelThreshold / 4) { range in
-            var i = range.lowerBound
-            while i &+ 8 <= range.upperBound {
-                var value = dy.loadVector(Vector.self, at: i) * derivative(x.loadVector(Vector.self, at: i))
-                if accumulate { value += dx.loadVector(Vector.self, at: i) }
-                dx.storeVector(value, at: i)
-                i &+= 8
-            }
-            while i < range.upperBound {
-                let value = dy[i] * derivative(Vector(repeating: x[i]))[0]
-                dx[i] = accumulate ? dx[i] + value : value
-                i &+= 1
-            }
-        }
+    public static func siluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
+        active.siluBackward(x: x, dy: dy, dx: dx, count: count, accumulate: accumulate)
     }
 }

@@ -10,11 +10,12 @@
 // w[r] is 1 when no weights are given, and 0 for an ignored row. The caller passes
 // scale = lossScale / Σ w to get the gradient of the mean. Rows are split across threads; the
 // per-row losses are added in row order (in Double), so results do not depend on the thread count.
-import Foundation
+// The implementation is `ElementKernels` (GPTKernelCore), compiled per instruction set; these
+// entry points call the kernel set chosen at run time.
 import GPTKernelCore
 
 extension Kernels {
-    /// The ignore index of PyTorch's `F.cross_entropy`: a target of -100 is not counted.
+    /// The target value that marks a position as not counted (as PyTorch's `ignore_index`).
     public static let ignoreIndex: Int32 = -100
 
     /// Cross-entropy forward: writes `statistics[R, 2]` (m, s per row) and `losses[R]` (see the file's legend) and
@@ -25,86 +26,14 @@ extension Kernels {
     /// let (loss, count) = Kernels.crossEntropyForward(logits: l, targets: t, weights: nil, rows: B * T,
     ///                                                 vocabulary: V, statistics: stats, losses: perRow)
     /// ```
-    public static func crossEntropyForward(
-        logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?,
-        rows: Int, vocabulary: Int, ignoreIndex: Int32 = Kernels.ignoreIndex,
-        statistics: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>
-    ) -> (loss: Float, count: Float) {
-        precondition(vocabulary > 0, "crossEntropyForward: empty vocabulary")
-        forEachRange(rows, grain: Swift.max(1, elementwiseParallelThreshold / vocabulary)) { range in
-            for r in range {
-                let row = logits + r &* vocabulary
-                let (maximum, logSum) = rowLogSumExp(row, vocabulary)
-                statistics[2 &* r] = maximum
-                statistics[2 &* r &+ 1] = logSum
-                let target = targets[r]
-                let weight = rowWeight(target, r, weights, ignoreIndex)
-                if weight == 0 {
-                    losses[r] = 0
-                } else {
-                    precondition(target >= 0 && Int(target) < vocabulary, "crossEntropyForward: target \(target) out of range")
-                    losses[r] = weight * ((maximum - row[Int(target)]) + logSum)
-                }
-            }
-        }
-        var total = 0.0, count = 0.0
-        for r in 0..<rows {
-            total += Double(losses[r])
-            count += Double(rowWeight(targets[r], r, weights, ignoreIndex))
-        }
-        return (count > 0 ? Float(total / count) : 0, Float(count))
+    public static func crossEntropyForward(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?, rows: Int, vocabulary: Int, ignoreIndex: Int32 = Kernels.ignoreIndex, statistics: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>) -> (loss: Float, count: Float) {
+        active.crossEntropyForward(logits: logits, targets: targets, weights: weights, rows: rows, vocabulary: vocabulary, ignoreIndex: ignoreIndex, statistics: statistics, losses: losses)
     }
 
     /// Cross-entropy backward: writes `gradient[R, V]` = `scale · w · (softmax − one-hot)`, zero
     /// rows for ignored targets, from the forward pass's `statistics [R, 2]`. `gradient` may
     /// alias `logits` (the gradient then replaces them).
-    public static func crossEntropyBackward(
-        logits: UnsafePointer<Float>, statistics: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-        weights: UnsafePointer<Float>?, rows: Int, vocabulary: Int, ignoreIndex: Int32 = Kernels.ignoreIndex,
-        scale: Float, gradient: UnsafeMutablePointer<Float>
-    ) {
-        forEachRange(rows, grain: Swift.max(1, elementwiseParallelThreshold / vocabulary)) { range in
-            for r in range {
-                let row = logits + r &* vocabulary, out = gradient + r &* vocabulary
-                let target = targets[r]
-                let factor = scale * rowWeight(target, r, weights, ignoreIndex)
-                if factor == 0 {
-                    out.update(repeating: 0, count: vocabulary)
-                    continue
-                }
-                let maximum = statistics[2 &* r], logSum = statistics[2 &* r &+ 1]
-                let shift = Vector(repeating: maximum), logSumVector = Vector(repeating: logSum), f = Vector(repeating: factor)
-                var j = 0
-                while j &+ 8 <= vocabulary {
-                    out.storeVector(vectorExp((row.loadVector(Vector.self, at: j) - shift) - logSumVector) * f, at: j)
-                    j &+= 8
-                }
-                while j < vocabulary { out[j] = scalarExp((row[j] - maximum) - logSum) * factor; j &+= 1 }
-                out[Int(target)] -= factor
-            }
-        }
-    }
-
-    /// The maximum m of one row and log Σ exp(x[i] − m).
-    @inlinable
-    static func rowLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (maximum: Float, logSum: Float) {
-        var maxVector = Vector(repeating: -.infinity)
-        var i = 0
-        while i &+ 8 <= n { maxVector = vectorMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
-        var maximum = maxVector.max()
-        while i < n { maximum = Swift.max(maximum, x[i]); i &+= 1 }
-        if !maximum.isFinite { return (maximum, 0) }
-        let shift = Vector(repeating: maximum)
-        var sumVector = Vector()
-        i = 0
-        while i &+ 8 <= n { sumVector += vectorExp(x.loadVector(Vector.self, at: i) - shift); i &+= 8 }
-        var total = sumVector.sum()
-        while i < n { total += scalarExp(x[i] - maximum); i &+= 1 }
-        return (maximum, Foundation.log(total))
-    }
-
-    @inlinable @inline(__always)
-    static func rowWeight(_ target: Int32, _ r: Int, _ weights: UnsafePointer<Float>?, _ ignoreIndex: Int32) -> Float {
-        target == ignoreIndex ? 0 : (weights?[r] ?? 1)
+    public static func crossEntropyBackward(logits: UnsafePointer<Float>, statistics: UnsafePointer<Float>, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?, rows: Int, vocabulary: Int, ignoreIndex: Int32 = Kernels.ignoreIndex, scale: Float, gradient: UnsafeMutablePointer<Float>) {
+        active.crossEntropyBackward(logits: logits, statistics: statistics, targets: targets, weights: weights, rows: rows, vocabulary: vocabulary, ignoreIndex: ignoreIndex, scale: scale, gradient: gradient)
     }
 }

@@ -5,6 +5,9 @@
 // order, so they too are bit-identical for any thread count.
 import GPTKernelCore
 
+/// The vector type of GPTTensor's own element loops (the same as `KernelVector`).
+@usableFromInline typealias Vector = KernelVector
+
 extension Kernels {
     /// Below this many elements an element-wise kernel runs on the calling thread.
     public static let elementwiseParallelThreshold = 1 << 18

@@ -54,7 +54,7 @@ extension Kernels {
         logits: UnsafeMutablePointer<Float>, count: Int, temperature: Float, topK: Int = 0, topP: Float = 1, uniform: Double
     ) -> Int {
         precondition(count > 0 && temperature > 0, "sampleIndex: needs elements and a positive temperature")
-        if temperature != 1 { scaleRow(logits, count, by: 1 / temperature) }
+        if temperature != 1 { scale(logits, by: 1 / temperature, count: count) }
         softmaxRow(logits, logits, count)
         let p = UnsafePointer(logits)
         let k = topK <= 0 ? count : Swift.min(topK, count)

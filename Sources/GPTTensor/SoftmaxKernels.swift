@@ -1,4 +1,6 @@
 // Row softmax, forward and backward. Rows are split across threads.
+// The implementation is `ElementKernels` (GPTKernelCore), compiled per instruction set; these
+// entry points call the kernel set chosen at run time.
 import GPTKernelCore
 
 extension Kernels {
@@ -6,75 +8,22 @@ extension Kernels {
     /// huge values do not overflow). A row whose elements are all -inf gives all zeros (PyTorch
     /// gives NaN there; zeros are what masked attention wants). `y` may alias `x`.
     public static func softmaxRows(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        forEachRange(rows, grain: Swift.max(1, elementwiseParallelThreshold / Swift.max(1, columns))) { range in
-            for r in range {
-                softmaxRow(x + r &* columns, y + r &* columns, columns)
-            }
-        }
+        active.softmaxRows(x, into: y, rows: rows, columns: columns)
     }
 
     /// One row of softmax; also used by the attention kernels.
-    @inlinable
     public static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var maxVector = Vector(repeating: -.infinity)
-        var i = 0
-        while i &+ 8 <= n { maxVector = vectorMax(maxVector, x.loadVector(Vector.self, at: i)); i &+= 8 }
-        var maximum = maxVector.max()
-        while i < n { maximum = Swift.max(maximum, x[i]); i &+= 1 }
-        if maximum == -.infinity {
-            y.update(repeating: 0, count: n)
-            return
-        }
-        let shift = Vector(repeating: maximum)
-        var sumVector = Vector()
-        i = 0
-        while i &+ 8 <= n {
-            let e = vectorExp(x.loadVector(Vector.self, at: i) - shift)
-            y.storeVector(e, at: i)
-            sumVector += e
-            i &+= 8
-        }
-        var total = sumVector.sum()
-        while i < n { let e = scalarExp(x[i] - maximum); y[i] = e; total += e; i &+= 1 }
-        let inverse = 1 / total
-        scaleRow(y, n, by: inverse)
+        active.softmaxRow(x, y, n)
     }
 
     /// `dx = y ⊙ (dy − Σ(dy ⊙ y))` row by row, given the softmax output `y`. Writes `dx`, or
     /// adds into it when `accumulate`.
-    public static func softmaxBackwardRows(
-        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-        rows: Int, columns: Int, accumulate: Bool = false
-    ) {
-        forEachRange(rows, grain: Swift.max(1, elementwiseParallelThreshold / Swift.max(1, columns))) { range in
-            for r in range {
-                let offset = r &* columns
-                softmaxBackwardRow(y + offset, dy + offset, dx + offset, columns, accumulate: accumulate)
-            }
-        }
+    public static func softmaxBackwardRows(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, columns: Int, accumulate: Bool = false) {
+        active.softmaxBackwardRows(y: y, dy: dy, dx: dx, rows: rows, columns: columns, accumulate: accumulate)
     }
 
     /// One row of the softmax backward pass.
-    @inlinable
-    public static func softmaxBackwardRow(
-        _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
-        accumulate: Bool
-    ) {
-        var dotVector = Vector()
-        var i = 0
-        while i &+ 8 <= n { dotVector += y.loadVector(Vector.self, at: i) * dy.loadVector(Vector.self, at: i); i &+= 8 }
-        var dot = dotVector.sum()
-        while i < n { dot += y[i] * dy[i]; i &+= 1 }
-        for j in 0..<n {
-            let value = y[j] * (dy[j] - dot)
-            dx[j] = accumulate ? dx[j] + value : value
-        }
-    }
-
-    @inlinable @inline(__always)
-    static func scaleRow(_ y: UnsafeMutablePointer<Float>, _ n: Int, by factor: Float) {
-        var i = 0
-        while i &+ 8 <= n { y.storeVector(y.loadVector(Vector.self, at: i) * factor, at: i); i &+= 8 }
-        while i < n { y[i] *= factor; i &+= 1 }
+    public static func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool) {
+        active.softmaxBackwardRow(y, dy, dx, n, accumulate: accumulate)
     }
 }

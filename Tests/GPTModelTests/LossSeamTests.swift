@@ -104,23 +104,7 @@ final class LossSeamTests: XCTestCase {
         XCTAssertNil(workspace.logits, "no vocabulary projection was asked for")
         workspace.gradients.zero()
         try workspace.backward(seed: .scoreGradient(rows: rows, values: coefficients))
-        var generator = RandomGenerator(seed: 9)
-        let epsilon: Float = 1e-2
-        for entry in parameters.layout.entries where entry.role != .embedding || entry.name.contains("embed") {
-            let gradient = workspace.gradients.gradient(of: entry.slot).scalars
-            for _ in 0..<2 {
-                let index = Int(generator.next() % UInt64(entry.slot.count))
-                let pointer = parameters.values + entry.slot.offset + index
-                let saved = pointer.pointee
-                pointer.pointee = saved + epsilon
-                let plus = try reward()
-                pointer.pointee = saved - epsilon
-                let minus = try reward()
-                pointer.pointee = saved
-                let numeric = Float((plus - minus) / Double(2 * epsilon))
-                XCTAssertEqual(gradient[index], numeric, accuracy: 2e-3 + 1e-2 * abs(numeric), "\(entry.name)[\(index)]")
-            }
-        }
+        try checkFiniteDifferences(parameters, gradients: workspace.gradients, seed: 9, objective: reward)
         XCTAssertNotEqual(workspace.gradients.gradient(of: parameters.layout.entry(named: "score.weight")!.slot).scalars.max(), 0)
     }
 

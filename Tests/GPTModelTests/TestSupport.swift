@@ -94,3 +94,29 @@ func randomTokens(_ count: Int, vocabulary: Int, seed: UInt64) -> [Int] {
     var generator = RandomGenerator(seed: seed)
     return (0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) }
 }
+
+/// Compares `gradients` with central differences of `objective` (ε = 1e-2, perturbing
+/// `parameters` in place) at two sampled coordinates of every parameter.
+func checkFiniteDifferences(
+    _ parameters: ParameterBuffer, gradients: GradientBuffer, seed: UInt64,
+    file: StaticString = #filePath, line: UInt = #line, objective: () throws -> Double
+) throws {
+    var generator = RandomGenerator(seed: seed)
+    let epsilon: Float = 1e-2
+    for entry in parameters.layout.entries {
+        let gradient = gradients.gradient(of: entry.slot).scalars
+        for _ in 0..<2 {
+            let index = Int(generator.next() % UInt64(entry.slot.count))
+            let pointer = parameters.values + entry.slot.offset + index
+            let saved = pointer.pointee
+            pointer.pointee = saved + epsilon
+            let plus = try objective()
+            pointer.pointee = saved - epsilon
+            let minus = try objective()
+            pointer.pointee = saved
+            let numeric = Float((plus - minus) / Double(2 * epsilon))
+            XCTAssertEqual(gradient[index], numeric, accuracy: 2e-3 + 1e-2 * abs(numeric), "\(entry.name)[\(index)]",
+                           file: file, line: line)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+// Causal multi-head attention with grouped key/value heads, forward and backward.
+//
+// Legend: B batch, T time, NH query heads, KVH key/value heads, HS head size.
+// qkv is [B, T, W] with W = (NH + 2·KVH)·HS: query head h at column h·HS, key head g at
+// (NH + g)·HS, value head g at (NH + KVH + g)·HS. Query head h reads key/value head
+// g = h / (NH / KVH). out is [B, T, NH·HS]; the probabilities P are [B, NH, T, T] (upper
+// triangles zero). Scores are q·k / √HS, as F.scaled_dot_product_attention(is_causal=True).
+//
+// Each (b, h) (forward) or (b, g) (backward, so that the heads sharing a key/value head add
+// into its gradient in a fixed order) is one task; the products inside run single-threaded
+// through the SGEMM kernels.
+
+/// The sizes of one attention call.
+public struct AttentionShape: Sendable, Hashable {
+    /// Batch size B.
+    public var batch: Int
+    /// Sequence length T.
+    public var time: Int
+    /// Query heads NH.
+    public var heads: Int
+    /// Key/value heads KVH (divides NH).
+    public var keyValueHeads: Int
+    /// Head size HS.
+    public var headSize: Int
+
+    /// Creates a shape; `keyValueHeads` must divide `heads`.
+    public init(batch: Int, time: Int, heads: Int, keyValueHeads: Int, headSize: Int) {
+        precondition(heads % keyValueHeads == 0, "AttentionShape: \(keyValueHeads) KV heads do not divide \(heads) heads")
+        (self.batch, self.time, self.heads, self.keyValueHeads, self.headSize) = (batch, time, heads, keyValueHeads, headSize)
+    }
+
+    /// Floats per row of the fused qkv buffer: (NH + 2·KVH)·HS.
+    public var qkvWidth: Int { (heads + 2 * keyValueHeads) * headSize }
+    /// Floats per row of the output: NH·HS.
+    public var outputWidth: Int { heads * headSize }
+    /// Floats of the saved probabilities: B·NH·T·T.
+    public var probabilitiesCount: Int { batch * heads * time * time }
+}
+
+extension ElementKernels {
+    /// Forward: writes `out` and the probabilities `probabilities` (see the file's legend).
+    /// With `dropout`, the probabilities are dropped (attention dropout, as GPT-2 and nanoGPT)
+    /// before multiplying V; `probabilities` keeps them undropped, and the mask of (b, h) is
+    /// element `(b·NH + h)·T·T + t·T + s` of the dropout's site.
+    @inlinable
+    public static func causalAttentionForward(
+        qkv: UnsafePointer<Float>, shape: AttentionShape,
+        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
+    ) {
+        let (T, HS, NH) = (shape.time, shape.headSize, shape.heads)
+        let W = shape.qkvWidth, group = NH / shape.keyValueHeads
+        let scale = 1 / Float(HS).squareRoot()
+        let items = shape.batch &* NH
+        let tasks = Swift.max(1, Swift.min(Parallel.threadCount, items, (items &* T &* T &* HS) / 500_000))
+        ScratchPool.shared.withBuffers(count: dropout == nil ? 0 : tasks, capacity: T &* T) { scratch in
+        Parallel.forEachTask(tasks) { task in
+            for item in evenSplit(items, parts: tasks, index: task) {
+                let b = item / NH, h = item % NH, g = h / group
+                let base = qkv + b &* T &* W
+                let q = base + h &* HS, k = base + (NH &+ g) &* HS, v = base + (NH &+ shape.keyValueHeads &+ g) &* HS
+                let p = probabilities + item &* T &* T
+                sgemm(m: T, n: T, k: HS, a: q, lda: W, b: k, ldb: W, transposeB: true, c: p, ldc: T, threads: 1)
+                for t in 0..<T {
+                    let row = p + t &* T
+                    scaleRow(row, t &+ 1, by: scale)
+                    softmaxRow(row, row, t &+ 1)
+                    let after: Int = t &+ 1
+                    (row + after).update(repeating: 0, count: T &- after)
+                }
+                var weights = UnsafePointer(p)
+                if let dropout {
+                    let dropped = scratch[task]
+                    for t in 0..<T {
+                        dropoutRow(p + t &* T, dropped + t &* T, t &+ 1, dropout, offset: item &* T &* T &+ t &* T)
+                        let after: Int = t &+ 1
+                        (dropped + t &* T + after).update(repeating: 0, count: T &- after)
+                    }
+                    weights = UnsafePointer(dropped)
+                }
+                sgemm(m: T, n: HS, k: T, a: weights, lda: T, b: v, ldb: W,
+                      c: out + (b &* T &* NH &* HS &+ h &* HS), ldc: NH &* HS, threads: 1)
+            }
+        }
+        }
+    }
+
+    /// Dropout of the first `count` probabilities of a row; the rest of the row is zero.
+    @inlinable
+    static func dropoutRow(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int, _ dropout: Dropout, offset: Int) {
+        let scale = 1 / (1 - dropout.rate)
+        for s in 0..<count { out[s] = dropout.keeps(offset &+ s) ? p[s] * scale : 0 }
+    }
+
+    /// Backward: given `dOut` [B, T, NH·HS], writes `dqkv` [B, T, W] (every element). `dropout`
+    /// must be the forward pass's.
+    @inlinable
+    public static func causalAttentionBackward(
+        dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
+        shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
+    ) {
+        let (T, HS, NH, KVH) = (shape.time, shape.headSize, shape.heads, shape.keyValueHeads)
+        let W = shape.qkvWidth, group = NH / KVH, outWidth = NH &* HS
+        let scale = 1 / Float(HS).squareRoot()
+        let items = shape.batch &* KVH
+        let tasks = Swift.max(1, Swift.min(Parallel.threadCount, items, (items &* group &* T &* T &* HS) / 200_000))
+        ScratchPool.shared.withBuffers(count: tasks, capacity: (dropout == nil ? 1 : 2) &* T &* T) { scratch in
+            Parallel.forEachTask(tasks) { task in
+                let dScores = scratch[task], dropped = scratch[task] + T &* T
+                for item in evenSplit(items, parts: tasks, index: task) {
+                    let b = item / KVH, g = item % KVH
+                    let base = qkv + b &* T &* W, dBase = dqkv + b &* T &* W
+                    let k = base + (NH &+ g) &* HS, v = base + (NH &+ KVH &+ g) &* HS
+                    let dk = dBase + (NH &+ g) &* HS, dv = dBase + (NH &+ KVH &+ g) &* HS
+                    for t in 0..<T {
+                        (dk + t &* W).update(repeating: 0, count: HS)
+                        (dv + t &* W).update(repeating: 0, count: HS)
+                    }
+                    for h in (g &* group)..<((g &+ 1) &* group) {
+                        let p = probabilities + (b &* NH &+ h) &* T &* T
+                        let dout = dOut + (b &* T &* outWidth &+ h &* HS)
+                        let q = base + h &* HS, dq = dBase + h &* HS
+                        // dP = dOut · Vᵀ, then through the softmax and the scale.
+                        sgemm(m: T, n: T, k: HS, a: dout, lda: outWidth, b: v, ldb: W, transposeB: true,
+                              c: dScores, ldc: T, threads: 1)
+                        // With dropout: the forward multiplied V by the dropped probabilities,
+                        // so dP = mask ⊙ dP′ and dV uses the dropped probabilities.
+                        var weights = p
+                        if let dropout {
+                            let offset = (b &* NH &+ h) &* T &* T
+                            for t in 0..<T {
+                                dropoutRow(p + t &* T, dropped + t &* T, t &+ 1, dropout, offset: offset &+ t &* T)
+                                let after: Int = t &+ 1
+                                (dropped + t &* T + after).update(repeating: 0, count: T &- after)
+                                dropoutRow(dScores + t &* T, dScores + t &* T, t &+ 1, dropout, offset: offset &+ t &* T)
+                            }
+                            weights = UnsafePointer(dropped)
+                        }
+                        for t in 0..<T {
+                            let row = dScores + t &* T
+                            softmaxBackwardRow(p + t &* T, row, row, t &+ 1, accumulate: false)
+                            scaleRow(row, t &+ 1, by: scale)
+                            let after: Int = t &+ 1
+                            (row + after).update(repeating: 0, count: T &- after)
+                        }
+                        sgemm(m: T, n: HS, k: T, a: dScores, lda: T, b: k, ldb: W, c: dq, ldc: W, threads: 1)
+                        sgemm(m: T, n: HS, k: T, a: dScores, lda: T, transposeA: true, b: q, ldb: W,
+                              c: dk, ldc: W, accumulate: true, threads: 1)
+                        sgemm(m: T, n: HS, k: T, a: weights, lda: T, transposeA: true, b: dout, ldb: outWidth,
+                              c: dv, ldc: W, accumulate: true, threads: 1)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Attention of `newTokens` queries (positions `pastLength ..< pastLength + newTokens`)
+    /// against cached keys and values for positions `0 ..< pastLength + newTokens` (already
+    /// appended). q rows are `qStride` apart ([newTokens, NH·HS] at least); cache rows
+    /// `cacheStride` apart with KVH·HS values each; out rows `outStride` apart. `scratch` holds at
+    /// least `heads × (pastLength + newTokens)` floats.
+    @inlinable
+    public static func cachedAttention(
+        q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int,
+        newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int,
+        out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
+        if newTokens >= cachedAttentionBlockThreshold {
+            // A prompt: whole-matrix products per head (see CachedAttentionKernels.swift).
+            cachedAttentionBlocked(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens,
+                                   pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS,
+                                   out: out, outStride: outStride)
+            return
+        }
+        let group = heads / keyValueHeads, total = pastLength &+ newTokens
+        let scale = 1 / Float(HS).squareRoot()
+        // Decoding streams the whole cache from memory: split heads across threads early.
+        let tasks = Swift.max(1, Swift.min(Parallel.threadCount, heads, (heads &* newTokens &* total &* HS) / 50_000))
+        Parallel.forEachTask(tasks) { task in
+            for h in evenSplit(heads, parts: tasks, index: task) {
+                let g = h / group
+                let scores = scratch + h &* total
+                for i in 0..<newTokens {
+                    let length = pastLength &+ i &+ 1
+                    let query = q + (i &* qStride &+ h &* HS)
+                    for s in 0..<length {
+                        scores[s] = dot(query, keys + (s &* cacheStride &+ g &* HS), HS) * scale
+                    }
+                    softmaxRow(scores, scores, length)
+                    let output = out + (i &* outStride &+ h &* HS)
+                    output.update(repeating: 0, count: HS)
+                    for s in 0..<length {
+                        axpyInline(scores[s], values + (s &* cacheStride &+ g &* HS), output, HS)
+                    }
+                }
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = KernelVector()
+        var i = 0
+        while i &+ 8 <= n { acc += a.loadVector(KernelVector.self, at: i) * b.loadVector(KernelVector.self, at: i); i &+= 8 }
+        var total = acc.sum()
+        while i < n { total += a[i] * b[i]; i &+= 1 }
+        return total
+    }
+
+    @inlinable @inline(__always)
+    static func axpyInline(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i &+ 8 <= n { y.storeVector(y.loadVector(KernelVector.self, at: i) + alpha * x.loadVector(KernelVector.self, at: i), at: i); i &+= 8 }
+        while i < n { y[i] += alpha * x[i]; i &+= 1 }
+    }
+}
