@@ -112,6 +112,17 @@ public final class Trainer {
     ///   infinite; the parameters are then left as they were before the step.
     @discardableResult
     public func step(on batches: [TokenBatch]) throws -> StepResult {
+        try step(CrossEntropyObjective(), on: batches)
+    }
+
+    /// One optimizer step of any objective on the given micro-batches (their gradients are
+    /// averaged): the objective runs each forward and backward pass through the loss seam, the
+    /// trainer clips, steps AdamW and advances the schedule.
+    /// - Throws: `TrainingError.invalidConfiguration` for no micro-batch, `.nonFiniteValue` if a
+    ///   loss or the gradient norm is NaN or infinite (the parameters are then left as they
+    ///   were), and the objective's errors.
+    @discardableResult
+    public func step<O: Objective>(_ objective: O, on batches: [O.Batch]) throws -> StepResult {
         guard !batches.isEmpty else { throw TrainingError.invalidConfiguration("a step needs at least one micro-batch") }
         let learningRate = configuration.schedule(step)
         let gradients = workspace.gradients
@@ -120,11 +131,9 @@ public final class Trainer {
         for (index, batch) in batches.enumerated() {
             // Dropout masks from (seed, step, micro-batch): a resumed run draws the same ones.
             let dropoutSeed = configuration.seed ^ (UInt64(step) << 16) ^ UInt64(index) ^ 0xD5_0D5E_ED00_0000
-            let loss = try workspace.forward(tokens: batch.inputs, targets: batch.targets,
-                                             batch: batch.batchSize, time: batch.sequenceLength, dropoutSeed: dropoutSeed) ?? 0
+            let loss = try objective.accumulate(batch, in: workspace, scale: 1 / Float(batches.count), dropoutSeed: dropoutSeed)
             guard loss.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the loss") }
             total += loss
-            try workspace.backward(lossScale: 1 / Float(batches.count))
         }
         let norm = configuration.gradientClip > 0 ? gradients.clip(maximumNorm: configuration.gradientClip) : gradients.norm
         guard norm.isFinite else { throw TrainingError.nonFiniteValue(step: step + 1, what: "the gradient norm") }
