@@ -65,6 +65,16 @@ final class FamilyFixtureTests: XCTestCase {
             XCTAssertTrue("\(error.localizedDescription)".contains("llama3"), error.localizedDescription)
         }
         json["rope_scaling"] = nil
+        // Mistral's window, when shorter than the context, is refused; as long as it, accepted.
+        json["model_type"] = "mistral"
+        json["sliding_window"] = 16
+        let windowed = try JSONDecoder().decode([String: JSONConfigValue].self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertThrowsError(try GPTConfiguration(huggingFace: windowed)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("sliding_window"), error.localizedDescription)
+        }
+        json["sliding_window"] = 64
+        let full = try JSONDecoder().decode([String: JSONConfigValue].self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertEqual(try GPTConfiguration(huggingFace: full).modelType, "llama", "Mistral is read as the Llama family")
         json["model_type"] = "mamba"
         let unknown = try JSONDecoder().decode([String: JSONConfigValue].self, from: JSONSerialization.data(withJSONObject: json))
         XCTAssertThrowsError(try GPTConfiguration(huggingFace: unknown)) { error in

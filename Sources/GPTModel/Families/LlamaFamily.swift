@@ -76,6 +76,12 @@ enum LlamaConfigKeys {
         if try reader.bool("use_sliding_window", default: false) {
             throw reader.fail("use_sliding_window", "is true; sliding-window attention is not supported")
         }
+        // Mistral applies its window whenever `sliding_window` is set (Qwen2 only with
+        // `use_sliding_window`): a window shorter than the context would change the attention.
+        if case .string("mistral")? = json["model_type"], reader.has("sliding_window"),
+           try reader.integer("sliding_window") < (try reader.integer("max_position_embeddings")) {
+            throw reader.fail("sliding_window", "is shorter than max_position_embeddings; sliding-window attention is not supported")
+        }
         let width = try reader.integer("hidden_size"), heads = try reader.integer("num_attention_heads")
         guard heads > 0 else { throw reader.fail("num_attention_heads", "must be positive") }
         let qkvBias = try reader.bool("attention_bias", default: defaultQKVBias)
