@@ -4,10 +4,9 @@
 //   optimizer.safetensors            AdamW's moments "m" and "v", flat, in the parameter layout
 //   trainer.json                     step, training configuration, sampler state, loss history
 //
-// The directory is written under a temporary name beside the target and renamed into place,
-// so a crash never leaves a half-written checkpoint at the target: when one is replaced, the
-// old one is first renamed to `.NAME.old-…` beside it, and removed once the new one is in place
-// (a crash between the two renames leaves the old checkpoint there, whole).
+// The directory is written under a hidden name beside the target, synced, and exchanged with the
+// previous checkpoint atomically (see DurableDirectory.swift), so the target always holds one
+// whole checkpoint: tokenizer and companions included, since they are written before the switch.
 import Foundation
 import GPTModel
 import GPTTensor
@@ -45,41 +44,51 @@ extension Trainer {
         }
     }
 
-    /// Writes a checkpoint directory at `url` (replacing a previous checkpoint there), atomically.
+    /// Writes a checkpoint directory at `url`, replacing a previous checkpoint there so that
+    /// `url` holds one whole checkpoint at every instant, whatever kills the process.
+    ///
+    /// Every file — the model, the optimizer's moments, `trainer.json` (last, so a directory
+    /// holding it is whole) and whatever `extraFiles` writes (a tokenizer, a loss curve) — is
+    /// written into a hidden `.NAME.partial-…` directory beside `url` and `fsync`ed with it; then
+    /// the two are exchanged atomically (`renameat2(RENAME_EXCHANGE)`; where the system cannot,
+    /// two renames, whose one intermediate state the next save or load repairs) and the parent is
+    /// synced. Leftover hidden copies of interrupted saves are removed first. A symbolic link at
+    /// `url` is followed: the checkpoint replaces the directory it points to.
     /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
-    ///   `checkpointDirectoryFiles` (it is never deleted), or if writing fails.
-    public func saveCheckpoint(to url: URL) throws {
+    ///   `checkpointDirectoryFiles` (it is never deleted), a file, or if writing fails.
+    public func saveCheckpoint(to url: URL, extraFiles: ((URL) throws -> Void)? = nil) throws {
+        let url = url.resolvingSymlinksInPath()
         let manager = FileManager.default
+        Self.recoverCheckpoint(at: url, removingLeftovers: true)
         try Self.checkCheckpointDestination(url)
         let parent = url.deletingLastPathComponent()
-        let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
+        let temporary = DurableDirectory.partialURL(for: url)
         do {
             try manager.createDirectory(at: parent, withIntermediateDirectories: true)
-            try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
+            try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
             // The model and the moments stream from the flat buffers: no copy of either.
             try liveModel.configuration.write(to: temporary.appendingPathComponent("config.json"))
             try GPT.writeSafetensors(layout: parameters.layout, family: liveModel.family,
                                      to: temporary.appendingPathComponent("model.safetensors")) { slot in
                 (UnsafePointer(parameters.values + slot.offset), false)
             }
+            Self.fault("after-model")
             try SafetensorsFile.write(streaming: [
                 SafetensorsSource(name: "m", shape: [optimizer.count], elements: optimizer.firstMoment),
                 SafetensorsSource(name: "v", shape: [optimizer.count], elements: optimizer.secondMoment),
             ], metadata: ["step": "\(optimizer.stepCount)"], to: temporary.appendingPathComponent("optimizer.safetensors"))
-            let trainerState = TrainerState(step: step, optimizerSteps: optimizer.stepCount, configuration: configuration, sampler: sampler.state,
-                                            trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
+            Self.fault("after-optimizer")
+            try extraFiles?(temporary)
+            let trainerState = TrainerState(step: step, optimizerSteps: optimizer.stepCount, configuration: configuration, sampler: sampler.state,                                            trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
                                             validationLosses: validationLosses.map(\.loss), validationSteps: validationLosses.map(\.step))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(trainerState).write(to: temporary.appendingPathComponent("trainer.json"), options: .atomic)
-            if manager.fileExists(atPath: url.path) {
-                // Two renames: the old checkpoint stays whole until the new one is in place.
-                let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UUID().uuidString)")
-                try manager.moveItem(at: url, to: old)
-                try manager.moveItem(at: temporary, to: url)
-                try? manager.removeItem(at: old)
-            } else {
-                try manager.moveItem(at: temporary, to: url)
+            try DurableDirectory.syncContents(of: temporary)
+            Self.fault("before-switch")
+            if try DurableDirectory.install(temporary, at: url, fault: Self.fault) {
+                Self.fault("after-switch")
+                try? manager.removeItem(at: temporary)  // the old checkpoint, now under the hidden name
             }
         } catch {
             try? manager.removeItem(at: temporary)
@@ -88,12 +97,31 @@ extension Trainer {
         }
     }
 
+    /// Repairs the checkpoint at `url` after an interrupted save: if the name is absent (a
+    /// two-rename switch was cut between its renames), the whole hidden copy goes back in
+    /// place; with `removingLeftovers` (writers: `saveCheckpoint`, `init(resumingFrom:)`),
+    /// leftover hidden copies (`.NAME.partial-…`, `.NAME.old-…`) are removed too. Safe to call
+    /// on any path.
+    public static func recoverCheckpoint(at url: URL, removingLeftovers: Bool = false) {
+        DurableDirectory.recover(url.resolvingSymlinksInPath(), removingLeftovers: removingLeftovers) { directory in
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("trainer.json").path)
+        }
+    }
+
+    /// A test hook: `GPTKIT_CHECKPOINT_FAULT=STAGE` ends the process at that stage of a save
+    /// (`after-model`, `after-optimizer`, `before-switch`, `between-renames`, `after-switch`),
+    /// as a kill would, so tests can check what is left on disk.
+    static func fault(_ stage: String) {
+        if ProcessInfo.processInfo.environment["GPTKIT_CHECKPOINT_FAULT"] == stage { _exit(75) }
+    }
+
     /// A trainer restored from a checkpoint written by `saveCheckpoint(to:)`, continuing exactly
     /// where that run stopped (same parameters, optimizer moments, step, data position).
     /// `steps`, if given, replaces the run's total number of steps (the learning-rate schedule is
     /// unchanged: past its end it gives its final rate).
     /// - Throws: `TrainingError.invalidCheckpoint` naming what is missing or inconsistent.
     public convenience init(resumingFrom url: URL, training: TokenDataset, validation: TokenDataset? = nil, steps: Int? = nil) throws {
+        Self.recoverCheckpoint(at: url, removingLeftovers: true)
         let model: GPT
         do { model = try GPT(directory: url) } catch {
             throw TrainingError.invalidCheckpoint("\(url.path): model: \(error.localizedDescription)")

@@ -17,6 +17,8 @@ enum ModelLoading {
     /// `tokenizerPath` when given, else from files in the directory.
     static func load(path: String, tokenizerPath: String?) throws -> LoadedModel {
         let url = URL(fileURLWithPath: path)
+        // A checkpoint whose save was cut between the renames of a non-atomic switch is put back.
+        Trainer.recoverCheckpoint(at: url)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw UsageError(message: "--model: no such file or directory: \(path)")

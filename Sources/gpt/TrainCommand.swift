@@ -3,6 +3,7 @@
 import Dispatch
 import Foundation
 import GPTKit
+import Synchronization
 
 enum TrainCommand {
     static let usage = """
@@ -34,11 +35,16 @@ enum TrainCommand {
       --resume DIR              continue a run from its checkpoint (written back there unless --out;
                                 --steps sets the new total)
       --sample-tokens N         tokens per sample in samples.txt (default 200)
+      --checkpoint-interval N   also write the checkpoint (with its tokenizer) every N steps, so a
+                                killed run loses at most N steps (default 0: only at the end)
+    A checkpoint is replaced atomically: --out always holds one whole checkpoint. SIGINT or
+    SIGTERM (Ctrl-C) stops after the current step, writes the checkpoint and exits with 130/143.
     """
 
     static let optionNames: Set<String> = ["data", "tokenizer", "preset", "layers", "heads", "width", "context", "dropout", "batch", "seq",
                                            "steps", "lr", "min-lr", "warmup", "weight-decay", "clip", "accumulation", "recompute",
-                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits", "beta2"]
+                                           "seed", "eval-interval", "eval-batches", "out", "resume", "sample-tokens", "digits", "beta2",
+                                           "checkpoint-interval"]
 
     /// The training recipe: check the arguments, read the data, build the trainer, train,
     /// write the checkpoint and its companions, and report.
@@ -48,7 +54,15 @@ enum TrainCommand {
         let out = try checkedOutput(options)
         let data = try loadData(options)
         let trainer = try makeTrainer(options, data: data)
-        let seconds = try train(trainer)
+        let interval = try options.integer("checkpoint-interval", default: 0, range: 0...Int(Int32.max))
+        let seconds = try train(trainer) { step in
+            // Mid-run checkpoints carry their tokenizer, so each one can be resumed as it is.
+            if interval > 0 && step % interval == 0 { try trainer.saveCheckpoint(to: out, extraFiles: data.saveTokenizer) }
+        } interrupted: { signal in
+            try trainer.saveCheckpoint(to: out, extraFiles: data.saveTokenizer)
+            printError("stopped by signal \(signal) after step \(trainer.step); wrote the checkpoint to \(out.path)")
+            exit(128 + signal)
+        }
         let model = trainer.model  // the trained weights, published once
         try writeOutputs(trainer, model: model, data: data, to: out, options: options)
         print(String(format: "trained %d steps in %.1f s; final train loss %.4f, validation loss %@", trainer.step, seconds,
@@ -148,23 +162,29 @@ enum TrainCommand {
     }
 
     /// The loop, with a live line on a terminal and plain lines otherwise; returns its seconds.
-    static func train(_ trainer: Trainer) throws -> Double {
+    /// `afterStep` runs after every step (mid-run checkpoints); after SIGINT or SIGTERM the loop
+    /// stops at the end of the current step and `interrupted` is called with the signal.
+    static func train(_ trainer: Trainer, afterStep: (Int) throws -> Void, interrupted: (Int32) throws -> Void) throws -> Double {
         let display = ProgressDisplay()
         let start = DispatchTime.now().uptimeNanoseconds
         var lastValidation: Float?
+        let stop = StopSignal()
         try trainer.run { progress in
             if let loss = progress.validationLoss { lastValidation = loss }
             display.show(progress, validationLoss: lastValidation)
+            try afterStep(progress.step)
+            if let signal = stop.received {
+                display.finish()
+                try interrupted(signal)
+            }
         }
         display.finish()
         return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 
-    /// The checkpoint, then (it replaces the whole directory) the tokenizer, the loss curve and
-    /// three samples.
+    /// The checkpoint with its companions — the tokenizer, the loss curve and three samples —
+    /// all written before the checkpoint replaces the previous one.
     static func writeOutputs(_ trainer: Trainer, model: GPT, data: TrainingData, to out: URL, options: Arguments) throws {
-        try trainer.saveCheckpoint(to: out)
-        try data.saveTokenizer(out)
         var curve = LossCurve(title: "GPTKit training loss")
         curve.train = trainer.trainingLosses
         curve.validation = trainer.validationLosses
@@ -177,7 +197,11 @@ enum TrainCommand {
                                     maximumTokens: try options.integer("sample-tokens", default: data.task == nil ? 200 : 24),
                                     temperature: data.task == nil ? 0.8 : 0, seed: UInt64(seed)) + "\n"
         }
-        try Data(samples.utf8).write(to: out.appendingPathComponent("samples.txt"), options: .atomic)
+        try trainer.saveCheckpoint(to: out) { directory in
+            try data.saveTokenizer(directory)
+            try curve.write(to: directory.appendingPathComponent("loss.svg"))
+            try Data(samples.utf8).write(to: directory.appendingPathComponent("samples.txt"), options: .atomic)
+        }
     }
 
     /// Greedy answers to five held-out problems, and the accuracy on all of them.
@@ -300,5 +324,34 @@ enum TrainCommand {
         case let other: throw UsageError(message: "--recompute must be none or block, got '\(other)'")
         }
         return settings
+    }
+}
+
+/// SIGINT and SIGTERM, turned from "die now" into "stop after this step": the signals are
+/// ignored by the default handler and delivered to a dispatch source that records them.
+final class StopSignal {
+    /// The first signal received (0: none yet), set from the dispatch sources' queue.
+    final class Flag: Sendable {
+        let value = Atomic<Int32>(0)
+    }
+
+    private let flag = Flag()
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        let flag = self.flag
+        for number in [SIGINT, SIGTERM] {
+            Foundation.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { _ = flag.value.compareExchange(expected: 0, desired: number, ordering: .relaxed) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The first signal received, if any.
+    var received: Int32? {
+        let number = flag.value.load(ordering: .relaxed)
+        return number == 0 ? nil : number
     }
 }

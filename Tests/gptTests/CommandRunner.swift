@@ -54,10 +54,11 @@ func gptExecutable() throws -> URL {
 
 /// Runs `gpt arguments` in `directory` (its working directory), waiting for it to end.
 /// Standard output and error go to files, so neither can fill a pipe and block the child.
-func runGPT(_ arguments: [String], in directory: URL) throws -> CommandResult {
+func runGPT(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = try gptExecutable()
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.currentDirectoryURL = directory
     let id = UUID().uuidString
     let outputURL = directory.appendingPathComponent(".stdout-\(id)"), errorURL = directory.appendingPathComponent(".stderr-\(id)")
