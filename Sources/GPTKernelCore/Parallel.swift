@@ -17,17 +17,26 @@ public enum Parallel {
     static let storedThreadCount = Atomic<Int>(0)
 
     /// The number of threads kernels split their work across (at least 1). Defaults to the
-    /// number of active processors. Setting a value below 1 restores the default.
+    /// `GPTKIT_THREADS`, else the number of active processors. Setting a value below 1 restores
+    /// the default.
     public static var threadCount: Int {
         get {
             let stored = storedThreadCount.load(ordering: .relaxed)
-            return stored > 0 ? stored : defaultThreadCount
+            return stored > 0 ? stored : environmentThreadCount ?? defaultThreadCount
         }
         set { storedThreadCount.store(max(0, newValue), ordering: .relaxed) }
     }
 
     /// The number of active processors.
     public static let defaultThreadCount: Int = max(1, ProcessInfoLite.activeProcessorCount)
+
+    /// `GPTKIT_THREADS` when it is a whole number from 1 to 1024 (the default of `threadCount`),
+    /// else nil.
+    public static let environmentThreadCount: Int? = {
+        guard let text = getenv("GPTKIT_THREADS").map({ String(cString: $0) }), let value = Int(text), (1...1024).contains(value)
+        else { return nil }
+        return value
+    }()
 
     /// Runs `body(0) ... body(taskCount - 1)`, in parallel when `taskCount > 1`.
     ///

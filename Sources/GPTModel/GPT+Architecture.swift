@@ -22,6 +22,8 @@ extension GPT {
 
         init(_ configuration: GPTConfiguration) throws {
             try configuration.validate()
+            // Before any table or weight is allocated: the model must fit this machine.
+            try GPTConfiguration.checkFits(configuration.estimatedWeightBytes, "the model (weights and position tables)")
             let c = configuration
             guard let family = ModelFamilies.family(named: c.modelType) else {
                 throw ModelError.invalidConfiguration("unknown model_type '\(c.modelType)'")

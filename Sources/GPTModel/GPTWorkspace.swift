@@ -118,6 +118,12 @@ public final class GPTWorkspace {
         }
         guard time <= c.contextLength else { throw ModelError.contextOverflow(length: time, limit: c.contextLength) }
         if targets != nil && !computeLogits { throw ModelError.invalidInput("targets need the logits (computeLogits: true)") }
+        // Before the arena grows: the pass's activations must fit this machine.
+        let needed = c.estimatedActivationBytes(batch: batch, time: time, perBlock: recompute == .perBlock)
+        guard needed <= GPTConfiguration.physicalMemoryBytes else {
+            throw ModelError.invalidInput(String(format: "a pass of batch %d × time %d needs about %.1f GB of memory; this machine has %.1f GB",
+                                                 batch, time, needed / 1e9, GPTConfiguration.physicalMemoryBytes / 1e9))
+        }
         try model.checkedIDs(tokens, into: &ids)
         try prepareTargets(targets, lossMask: lossMask, rows: batch * time)
 

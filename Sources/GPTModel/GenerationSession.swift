@@ -111,6 +111,10 @@ public final class GenerationSession {
             }
             pending = nil
         }
+        // NaN or infinite weights give NaN logits, from which every choice would be token 0.
+        guard Kernels.squaredNorm(logits, count: model.configuration.vocabularySize).isFinite else {
+            throw ModelError.invalidState("the model's logits are not finite (its weights hold NaN or infinity)")
+        }
         let token = chooseToken()
         if options.stopTokens.contains(token) {
             finishReason = .stopToken(token)

@@ -22,8 +22,11 @@ public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
     /// nanoGPT's `get_lr`: warmup for `warmupSteps`, cosine decay until step `decaySteps`
     /// (counted from the start), `minimum` after.
     public static func warmupCosine(maximum: Float, minimum: Float, warmupSteps: Int, decaySteps: Int) -> LearningRateSchedule {
-        .warmup(steps: warmupSteps, maximum: maximum,
-                then: .cosineDecay(maximum: maximum, minimum: minimum, steps: max(1, decaySteps - warmupSteps)))
+        // Sizes from a command line or a file may be anything: no arithmetic here may trap
+        // (`validate()` rejects the impossible ones).
+        let (remaining, overflow) = decaySteps.subtractingReportingOverflow(warmupSteps)
+        return .warmup(steps: warmupSteps, maximum: maximum,
+                       then: .cosineDecay(maximum: maximum, minimum: minimum, steps: overflow ? (decaySteps < 0 ? 0 : Int.max) : max(1, remaining)))
     }
 
     /// The learning rate at 0-based `step`.
@@ -32,15 +35,42 @@ public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
         case .constant(let rate):
             return rate
         case let .warmup(steps, maximum, then):
-            if step < steps { return maximum * Float(step + 1) / Float(steps + 1) }
-            return then(step - steps)
+            // Float(step) + 1 equals Float(step + 1) wherever that is exact, and cannot overflow.
+            if step < steps { return maximum * (Float(step) + 1) / (Float(steps) + 1) }
+            return then(step &- steps)
         case let .cosineDecay(maximum, minimum, steps):
             if step >= steps { return minimum }
             let ratio = Double(step) / Double(steps)
             let coefficient = 0.5 * (1 + Foundation.cos(Double.pi * ratio))
             return Float(Double(minimum) + coefficient * Double(maximum - minimum))
         case let .sequence(first, steps, then):
-            return step < steps ? first(step) : then(step - steps)
+            return step < steps ? first(step) : then(step &- steps)
+        }
+    }
+
+    /// Throws `TrainingError.invalidConfiguration` for negative step counts, rates that are
+    /// negative or not finite, and a cosine decay whose minimum exceeds its maximum.
+    public func validate() throws {
+        func fail(_ message: String) -> TrainingError { .invalidConfiguration(message) }
+        func checkRate(_ rate: Float, _ name: String) throws {
+            guard rate.isFinite, rate >= 0 else { throw fail("\(name) learning rate \(rate) must be finite and ≥ 0") }
+        }
+        switch self {
+        case .constant(let rate):
+            try checkRate(rate, "the")
+        case let .warmup(steps, maximum, then):
+            guard steps >= 0 else { throw fail("warmup steps must not be negative, got \(steps)") }
+            try checkRate(maximum, "the peak")
+            try then.validate()
+        case let .cosineDecay(maximum, minimum, steps):
+            guard steps > 0 else { throw fail("decay steps must be positive, got \(steps)") }
+            try checkRate(maximum, "the peak")
+            try checkRate(minimum, "the final")
+            guard minimum <= maximum else { throw fail("the final learning rate \(minimum) exceeds the peak \(maximum)") }
+        case let .sequence(first, steps, then):
+            guard steps >= 0 else { throw fail("schedule steps must not be negative, got \(steps)") }
+            try first.validate()
+            try then.validate()
         }
     }
 }

@@ -59,6 +59,16 @@ public final class Trainer {
     /// - Throws: `TrainingError.invalidConfiguration` / `.invalidData` for settings or data that cannot work.
     public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset, validation: TokenDataset? = nil) throws {
         try configuration.validate(contextLength: model.configuration.contextLength)
+        // Weights, gradients and AdamW's two moments (4 copies), plus one micro-batch's activations.
+        let c = model.configuration
+        let needed = 4 * c.estimatedWeightBytes
+            + c.estimatedActivationBytes(batch: configuration.batchSize, time: configuration.sequenceLength,
+                                         perBlock: configuration.recompute == .perBlock)
+        guard needed <= GPTConfiguration.physicalMemoryBytes else {
+            throw TrainingError.invalidConfiguration(String(
+                format: "training needs about %.1f GB of memory (weights, gradients, optimizer state and activations); this machine has %.1f GB",
+                needed / 1e9, GPTConfiguration.physicalMemoryBytes / 1e9))
+        }
         for (data, name) in [(training, "training"), (validation, "validation")] {
             guard let data else { continue }
             do { try model.checkTokenIDs(data.tokens) } catch ModelError.tokenOutOfRange(let token, let vocabulary) {

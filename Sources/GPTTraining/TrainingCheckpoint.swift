@@ -130,6 +130,14 @@ extension Trainer {
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: url.appendingPathComponent("trainer.json"))) } catch {
             throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: \(error.localizedDescription)")
         }
+        // Every number read from the file is bounded before any arithmetic uses it.
+        let limit = Int(Int32.max)
+        guard (0...limit).contains(state.step), (0...limit).contains(state.optimizerSteps),
+              state.trainingSteps.allSatisfy({ (0...state.step).contains($0) }),
+              state.validationSteps.allSatisfy({ (0...state.step).contains($0) }),
+              state.trainingLosses.count <= limit, (0...limit).contains(state.sampler.position) else {
+            throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: a step, a step count or the data position is out of range")
+        }
         var configuration = state.configuration
         if let steps { configuration.steps = steps }
         try self.init(model: model, configuration: configuration, training: training, validation: validation)

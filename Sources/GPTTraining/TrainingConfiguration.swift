@@ -55,6 +55,14 @@ public struct TrainingConfiguration: Sendable, Hashable, Codable {
         guard gradientClip >= 0, weightDecay >= 0, epsilon > 0 else { throw fail("clip, weight decay and ε must be ≥ 0 (ε > 0)") }
         guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw fail("β1 and β2 must be in [0, 1)") }
         guard evaluationInterval >= 0, evaluationBatches > 0 else { throw fail("evaluation interval ≥ 0 and batches > 0") }
+        // Bounds that keep every count finite and every product of sizes far from overflow.
+        let limit = 1 << 31
+        guard steps <= limit, accumulationSteps <= 1 << 16, evaluationBatches <= 1 << 20, evaluationInterval <= limit else {
+            throw fail("steps (≤ 2^31), accumulation steps (≤ 65536) and evaluation batches (≤ 2^20) must be bounded")
+        }
+        let (positions, overflow) = batchSize.multipliedReportingOverflow(by: sequenceLength)
+        guard !overflow, positions <= limit else { throw fail("batch \(batchSize) × sequence \(sequenceLength) is too large") }
+        try schedule.validate()
     }
 }
 

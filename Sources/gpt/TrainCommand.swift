@@ -77,6 +77,9 @@ enum TrainCommand {
         let tokenizer: any Tokenizer
         let saveTokenizer: (URL) throws -> Void
         let train: TokenDataset, validation: TokenDataset
+        /// The prompt of text samples: a newline when the tokenizer has one, else the text's
+        /// first token (checked before training, so sampling cannot fail after it).
+        let samplePrompt: String
     }
 
     /// The output directory, after checking that the arguments fit together and that a
@@ -90,6 +93,8 @@ enum TrainCommand {
         if options.string("data") == nil, options.string("tokenizer") != nil, options.string("resume") == nil {
             throw UsageError(message: "--tokenizer needs --data (the built-in task uses characters)")
         }
+        // Options read only after training are checked before it.
+        _ = try options.integer("sample-tokens", default: 200, range: 1...100_000)
         if options.string("data") != nil, options.string("digits") != nil {
             throw UsageError(message: "--digits sets the built-in task; it cannot be combined with --data")
         }
@@ -130,6 +135,10 @@ enum TrainCommand {
                 tokens = try TokenDataset(tokens: tokenizer.encode(text))
             }
         } else {
+            if let resume = options.string("resume"), let (checkpointTokenizer, _) = resumed,
+               !isArithmeticTokenizer(checkpointTokenizer) {
+                throw UsageError(message: "--resume \(resume) needs --data: the checkpoint was not trained on the built-in task")
+            }
             let digits = try options.integer("digits", default: 2, range: 1...6)
             let arithmetic = ArithmeticTask(maximumOperand: Int(pow(10, Double(digits))) - 1, heldOutCount: 200, seed: 7)
             task = arithmetic
@@ -138,7 +147,21 @@ enum TrainCommand {
             tokens = try TokenDataset(tokens: tokenizer.encode(text))
         }
         let (train, validation) = tokens.split(validationFraction: 0.1)
-        return TrainingData(task: task, tokenizer: tokenizer, saveTokenizer: saveTokenizer, train: train, validation: validation)
+        var samplePrompt = "\n"
+        if task == nil, (try? tokenizer.encode(samplePrompt)) == nil {
+            guard let first = tokens.tokens.first else { throw UsageError(message: "--data holds no tokens") }
+            samplePrompt = try tokenizer.decode([Int(first)])
+        }
+        return TrainingData(task: task, tokenizer: tokenizer, saveTokenizer: saveTokenizer, train: train, validation: validation,
+                            samplePrompt: samplePrompt)
+    }
+
+    /// Whether `tokenizer` is the built-in task's character tokenizer.
+    static func isArithmeticTokenizer(_ tokenizer: any Tokenizer) -> Bool {
+        let reference = CharacterTokenizer(trainingText: ArithmeticTask.alphabet)
+        guard tokenizer.vocabularySize == reference.vocabularySize else { return false }
+        let ids = Array(0..<reference.vocabularySize)
+        return (try? tokenizer.decode(ids)) == (try? reference.decode(ids))
     }
 
     /// A trainer resumed from `--resume`, or a new model and trainer from the options.
@@ -191,10 +214,10 @@ enum TrainCommand {
         try curve.write(to: out.appendingPathComponent("loss.svg"))
         var samples = ""
         for seed in 0..<3 {
-            let prompt = data.task.map { $0.heldOut[seed].prompt } ?? "\n"
+            let prompt = data.task.map { $0.heldOut[seed].prompt } ?? data.samplePrompt
             samples += "--- sample \(seed + 1) (prompt \(prompt.debugDescription))\n"
             samples += try complete(model, data.tokenizer, prompt: prompt,
-                                    maximumTokens: try options.integer("sample-tokens", default: data.task == nil ? 200 : 24),
+                                    maximumTokens: try options.integer("sample-tokens", default: data.task == nil ? 200 : 24, range: 1...100_000),
                                     temperature: data.task == nil ? 0.8 : 0, seed: UInt64(seed)) + "\n"
         }
         try trainer.saveCheckpoint(to: out) { directory in

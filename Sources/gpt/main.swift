@@ -9,6 +9,7 @@ commands:
   generate   continue a prompt with a trained, Hugging Face GPT-2 or llama2.c model
   eval       loss and perplexity of a model on a text
   info       configuration and size of a model
+Every command takes --threads N (default: GPTKIT_THREADS, else one per core).
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -30,6 +31,14 @@ guard let entry = commands[command] else {
     exit(2)
 }
 do {
+    // --threads N, for every command: taken out before the command parses its own options.
+    if let index = arguments.firstIndex(of: "--threads") {
+        guard index + 1 < arguments.count, let threads = Int(arguments[index + 1]), (1...1024).contains(threads) else {
+            throw UsageError(message: "--threads needs a whole number from 1 to 1024")
+        }
+        Parallel.threadCount = threads
+        arguments.removeSubrange(index...(index + 1))
+    }
     try entry.run(arguments)
 } catch let error as UsageError {
     printError("gpt \(command): \(error.message)\n\n\(entry.usage)")
