@@ -76,6 +76,24 @@ final class LlamaTokenizerTests: XCTestCase {
         }
     }
 
+    func testLongTextsAgreeWithThePlainPort() throws {
+        // Real text, long enough for many merges to interact (the heap-based merge against the
+        // quadratic rescan), then a 200 KB text that the quadratic loop needed half a minute for.
+        let tokenizer = try tok512()
+        let text = try String(contentsOf: try TestData.shared("tinyshakespeare/input.txt"), encoding: .utf8)
+        let characters = Array(text.unicodeScalars)
+        for start in stride(from: 0, to: 4000, by: 800) {
+            var slice = String.UnicodeScalarView()
+            slice.append(contentsOf: characters[start..<(start + 400)])
+            let piece = String(slice)
+            XCTAssertEqual(try tokenizer.encode(piece, bos: true, eos: false), Self.runCEncode(tokenizer, piece), "at \(start)")
+        }
+        var large = String.UnicodeScalarView()
+        large.append(contentsOf: characters.prefix(200_000))
+        let ids = try tokenizer.encode(String(large), bos: true, eos: false)
+        XCTAssertEqual(try tokenizer.decode(ids), String(large), "a 200 KB text round-trips")
+    }
+
     /// run.c's `encode` transcribed directly: rescan every pair on every iteration.
     static func runCEncode(_ tokenizer: LlamaTokenizer, _ text: String) -> [Int] {
         var pieces: [[UInt8]: Int] = [:]
