@@ -1,0 +1,20 @@
+// swift-tools-version: 6.2
+// libFuzzer targets for GPTKit's parsers, built by `Fuzz/run` with the address sanitizer and
+// libFuzzer's coverage instrumentation (CI runs each for a bounded time). Each target's `main`
+// hands its test function to libFuzzer's driver (`LLVMFuzzerRunDriver`).
+import Foundation
+import PackageDescription
+
+// The root package's identity is its folder's name (whatever the clone is called).
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
+
+let package = Package(
+    name: "GPTKitFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzConfiguration", dependencies: [.product(name: "GPTKit", package: root)]),
+    ],
+    swiftLanguageModes: [.v6]
+)
