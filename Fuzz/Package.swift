@@ -15,6 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzConfiguration", dependencies: [.product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzFiles", dependencies: [.product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )
