@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 // libFuzzer targets for GPTKit's parsers, built by `Fuzz/run` with the address sanitizer and
 // libFuzzer's coverage instrumentation (CI runs each for a bounded time). Each target's `main`
-// hands its test function to libFuzzer's driver (`LLVMFuzzerRunDriver`).
+// hands its test function to libFuzzer's driver through FuzzSupport's `runFuzzer`.
 import Foundation
 import PackageDescription
 
@@ -13,9 +13,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
-        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "GPTKit", package: root)]),
-        .executableTarget(name: "FuzzConfiguration", dependencies: [.product(name: "GPTKit", package: root)]),
-        .executableTarget(name: "FuzzFiles", dependencies: [.product(name: "GPTKit", package: root)]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzFiles", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

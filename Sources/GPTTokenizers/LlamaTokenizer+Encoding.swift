@@ -51,12 +51,12 @@ extension LlamaTokenizer {
 
     /// run.c's merge loop: while some adjacent pair's concatenation is a piece, merge the pair
     /// whose piece has the highest score (the leftmost on ties) — the same merges in the same
-    /// order as run.c, in O(n log n) rather than its O(n²): the tokens form a linked list, every
-    /// candidate pair waits in a max-heap ordered by (score, position), and a candidate whose
-    /// tokens changed since it was pushed is skipped when it comes up.
+    /// order as run.c, in O(n log n) rather than its O(n²): the tokens form a linked list, and
+    /// every candidate pair waits in a min-heap keyed by (descending score, position); a popped
+    /// key whose pair now scores differently is stale (its fresh key was pushed when it changed).
     func mergeByScore(_ tokens: inout [Int32]) {
         let n = tokens.count
-        guard n > 1 else { return }
+        guard n > 1, n < Int(UInt32.max) else { return }
         var scratch: [UInt8] = []
         func mergedID(_ left: Int32, _ right: Int32) -> Int32 {
             scratch.removeAll(keepingCapacity: true)
@@ -64,31 +64,30 @@ extension LlamaTokenizer {
             scratch.append(contentsOf: piece(Int(right)))
             return scratch.withUnsafeBufferPointer { pieceIDs.value(for: $0) } ?? -1
         }
-        var next = Array(1...n), previous = Array(-1..<(n - 1))  // n and -1: no neighbour
-        var version = [UInt32](repeating: 0, count: n)
-        var heap = MergeHeap()
-        func push(_ left: Int) {
-            let right = next[left]
-            guard left >= 0, right < n else { return }
-            let id = mergedID(tokens[left], tokens[right])
-            guard id >= 0, scores[Int(id)] > Self.minimumMergeScore else { return }
-            heap.push(MergeCandidate(score: scores[Int(id)], left: left, right: right, merged: id,
-                                     leftVersion: version[left], rightVersion: version[right]))
+        var next = Array(1...n), previous = Array(-1..<(n - 1))  // n and -1: no neighbour; next -2: removed
+        /// The pair starting at `left` and its heap key, if its concatenation is a piece that beats
+        /// run.c's initial best score.
+        func candidate(_ left: Int) -> (merged: Int32, key: UInt64)? {
+            guard left >= 0, next[left] >= 0, next[left] < n else { return nil }
+            let id = mergedID(tokens[left], tokens[next[left]])
+            guard id >= 0, scores[Int(id)] > Self.minimumMergeScore else { return nil }
+            // Float bits made to sort as the float does, then inverted: higher scores come first.
+            let bits = scores[Int(id)].bitPattern
+            let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            return (id, UInt64(~ascending) << 32 | UInt64(left))
         }
-        for left in 0..<(n - 1) { push(left) }
-        while let best = heap.pop() {
-            // Stale: one of its tokens was merged away or changed since it was pushed.
-            guard next[best.left] == best.right, version[best.left] == best.leftVersion, version[best.right] == best.rightVersion
-            else { continue }
-            tokens[best.left] = best.merged
-            version[best.left] &+= 1
-            version[best.right] &+= 1
-            let after = next[best.right]
-            next[best.left] = after
-            if after < n { previous[after] = best.left }
-            next[best.right] = -2  // removed
-            if previous[best.left] >= 0 { push(previous[best.left]) }
-            push(best.left)
+        var heap = MinHeap()
+        for left in 0..<(n - 1) { if let found = candidate(left) { heap.push(found.key) } }
+        while let key = heap.pop() {
+            let left = Int(key & 0xFFFF_FFFF)
+            guard let current = candidate(left), current.key == key else { continue }  // stale
+            let right = next[left]
+            tokens[left] = current.merged
+            next[left] = next[right]
+            if next[right] < n { previous[next[right]] = left }
+            next[right] = -2
+            if let found = candidate(left) { heap.push(found.key) }
+            if previous[left] >= 0, let found = candidate(previous[left]) { heap.push(found.key) }
         }
         var merged: [Int32] = []
         merged.reserveCapacity(n)
@@ -98,54 +97,6 @@ extension LlamaTokenizer {
             index = next[index]
         }
         tokens = merged
-    }
-}
-
-/// A pair that may be merged, with the versions of its two tokens when it was found.
-struct MergeCandidate {
-    let score: Float
-    let left: Int, right: Int
-    let merged: Int32
-    let leftVersion: UInt32, rightVersion: UInt32
-
-    /// Higher score first; on ties the leftmost pair (run.c's scan keeps the first maximum).
-    func precedes(_ other: MergeCandidate) -> Bool {
-        score > other.score || (score == other.score && left < other.left)
-    }
-}
-
-/// A binary max-heap of merge candidates.
-struct MergeHeap {
-    private var items: [MergeCandidate] = []
-
-    mutating func push(_ item: MergeCandidate) {
-        items.append(item)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> MergeCandidate? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var best = parent
-                if left < items.count && items[left].precedes(items[best]) { best = left }
-                if right < items.count && items[right].precedes(items[best]) { best = right }
-                if best == parent { break }
-                items.swapAt(parent, best)
-                parent = best
-            }
-        }
-        return top
     }
 }
 

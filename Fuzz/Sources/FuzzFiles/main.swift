@@ -3,6 +3,7 @@
 // encoder.json + vocab.bpe pair (the input split at its first NUL byte). Each input is written to
 // a scratch file, then read by every loader. Only thrown errors are allowed.
 import Foundation
+import FuzzSupport
 import GPTKit
 
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-fuzz-\(getpid())")
@@ -26,13 +27,4 @@ func fuzzFiles(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     return 0
 }
 
-// libFuzzer's driver runs the loop (linked without its own `main`, see Fuzz/run).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argumentCount = CommandLine.argc
-var argumentValues = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argumentCount, &argumentValues) { bytes, size in fuzzFiles(bytes ?? UnsafePointer(bitPattern: 1)!, size) })
+exit(runFuzzer { input in _ = fuzzFiles(input.baseAddress ?? UnsafePointer(bitPattern: 1)!, input.count) })

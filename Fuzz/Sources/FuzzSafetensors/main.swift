@@ -1,6 +1,7 @@
 // Any bytes as a safetensors file: parse the header, then read every tensor it declares (each
 // read is bounded by the file's own size). Only thrown errors are allowed.
 import Foundation
+import FuzzSupport
 import GPTKit
 
 func fuzzSafetensors(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
@@ -13,13 +14,4 @@ func fuzzSafetensors(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     return 0
 }
 
-// libFuzzer's driver runs the loop (linked without its own `main`, see Fuzz/run).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argumentCount = CommandLine.argc
-var argumentValues = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argumentCount, &argumentValues) { bytes, size in fuzzSafetensors(bytes ?? UnsafePointer(bitPattern: 1)!, size) })
+exit(runFuzzer { input in _ = fuzzSafetensors(input.baseAddress ?? UnsafePointer(bitPattern: 1)!, input.count) })
