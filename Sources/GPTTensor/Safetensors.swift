@@ -54,8 +54,14 @@ public struct SafetensorsFile: Sendable {
             throw TensorError.malformedFile("\(name): header length \(headerLength) exceeds the file (\(data.count) bytes)")
         }
         let headerEnd = 8 + Int(headerLength)
+        let headerBytes = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + headerEnd))
+        // The format's header is UTF-8 JSON starting with '{' (JSONSerialization would also take
+        // UTF-16 or UTF-32, and a header that is not the file's).
+        guard headerBytes.first == UInt8(ascii: "{"), String(data: headerBytes, encoding: .utf8) != nil else {
+            throw TensorError.malformedFile("\(name): the header is not a JSON object in UTF-8 (header length \(headerLength))")
+        }
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + 8)..<(data.startIndex + headerEnd))) } catch {
+        do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
             throw TensorError.malformedFile("\(name): header is not valid JSON")
         }
         guard let header = json as? [String: Any] else { throw TensorError.malformedFile("\(name): header is not a JSON object") }
@@ -72,10 +78,9 @@ public struct SafetensorsFile: Sendable {
                 continue
             }
             guard let info = value as? [String: Any], let dataType = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
-            else { throw TensorError.malformedFile("\(name): entry '\(key)' lacks dtype, shape or data_offsets") }
+                  let shape = (info["shape"] as? [Any]).flatMap(Self.integers),
+                  let offsets = (info["data_offsets"] as? [Any]).flatMap(Self.integers), offsets.count == 2
+            else { throw TensorError.malformedFile("\(name): entry '\(key)' lacks dtype, whole-number shape or data_offsets") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.malformedFile("\(name): '\(key)' has a negative dimension") }
             var elements = 1
             for dimension in shape {
@@ -93,11 +98,35 @@ public struct SafetensorsFile: Sendable {
             }
             entries[key] = Entry(dataType: dataType, shape: shape, byteRange: offsets[0]..<offsets[1])
         }
+        // The tensors tile the data section exactly: no overlap, no alias, no byte left over.
+        var end = 0
+        for (key, entry) in entries.sorted(by: { ($0.value.byteRange.lowerBound, $0.key) < ($1.value.byteRange.lowerBound, $1.key) }) {
+            guard entry.byteRange.lowerBound == end else {
+                throw TensorError.malformedFile(entry.byteRange.lowerBound < end
+                    ? "\(name): '\(key)' overlaps another tensor (data_offsets from \(entry.byteRange.lowerBound), another ends at \(end))"
+                    : "\(name): bytes \(end)..<\(entry.byteRange.lowerBound) of the data belong to no tensor")
+            }
+            end = entry.byteRange.upperBound
+        }
+        guard end == dataLength else {
+            throw TensorError.malformedFile("\(name): \(dataLength - end) bytes after the last tensor belong to no tensor")
+        }
         self.entries = entries
         self.metadata = metadata
         self.data = data
         self.dataStart = data.startIndex + headerEnd
         self.dataOffset = headerEnd
+    }
+
+    /// Whole numbers of a JSON array (not fractions, not Booleans), or nil.
+    static func integers(_ values: [Any]) -> [Int]? {
+        var result: [Int] = []
+        for value in values {
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c",  // "c": a Boolean
+                  number.doubleValue == number.doubleValue.rounded(), abs(number.doubleValue) < 0x1p62 else { return nil }
+            result.append(number.intValue)
+        }
+        return result
     }
 
     static func elementSize(_ dataType: String) -> Int? {

@@ -158,5 +158,22 @@ final class SafetensorsTests: XCTestCase {
         expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[2]}}"#, data: []), containing: "lacks dtype")
         expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, data: []),
                         containing: "impossibly large shape")
+        // The tensors must tile the data exactly, with whole-number shapes, in a UTF-8 header.
+        let two = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[A,B]}}"#
+        expectMalformed(file(header: two.replacingOccurrences(of: "[A,B]", with: "[0,4]"), data: Array(repeating: 0, count: 8)),
+                        containing: "overlaps another tensor")
+        expectMalformed(file(header: two.replacingOccurrences(of: "[A,B]", with: "[8,12]"), data: Array(repeating: 0, count: 12)),
+                        containing: "belong to no tensor")
+        expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: Array(repeating: 0, count: 5)),
+                        containing: "1 bytes after the last tensor")
+        expectMalformed(file(header: #"{"x":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: Array(repeating: 0, count: 4)),
+                        containing: "whole-number shape")
+        var utf16 = Data()
+        let header = Array(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf16)
+        withUnsafeBytes(of: UInt64(header.count * 2 + 2).littleEndian) { utf16.append(contentsOf: $0) }
+        utf16.append(contentsOf: [0xFF, 0xFE])  // a UTF-16 byte-order mark
+        for unit in header { withUnsafeBytes(of: unit.littleEndian) { utf16.append(contentsOf: $0) } }
+        utf16.append(contentsOf: [0, 0, 0, 0])
+        expectMalformed(utf16, containing: "not a JSON object in UTF-8")
     }
 }
