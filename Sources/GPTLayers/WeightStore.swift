@@ -42,13 +42,22 @@ public final class WeightStore: @unchecked Sendable {
         self.owners = memory
     }
 
+    /// Float32 weights in `layout`'s flat form, written once by `fill` (which receives
+    /// `layout.count` zeroed floats) into one aligned allocation.
+    public convenience init(layout: ParameterLayout, filling fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        let count = max(1, layout.count)
+        let memory = try WeightMemory(floatCount: count) { values in
+            values.initialize(repeating: 0, count: count)
+            try fill(values)
+        }
+        // The views fit their entries by construction.
+        try! self.init(layout: layout, matrices: Self.views(layout, base: memory.base.assumingMemoryBound(to: Float.self)),
+                       memory: [memory])
+    }
+
     /// An immutable snapshot of `parameters` (one allocation, one copy).
     public convenience init(copying parameters: ParameterBuffer) {
-        let layout = parameters.layout, count = max(1, layout.count)
-        let memory = WeightMemory(floatCount: count) { $0.initialize(from: parameters.values, count: count) }
-        let base = memory.base.assumingMemoryBound(to: Float.self)
-        // The views fit their entries by construction.
-        try! self.init(layout: layout, matrices: Self.views(layout, base: base), memory: [memory])
+        self.init(layout: parameters.layout) { $0.update(from: parameters.values, count: max(1, parameters.layout.count)) }
     }
 
     /// A store that reads `parameters` in place, for the trainer that owns them and mutates

@@ -23,7 +23,10 @@ extension GPT {
         init(_ configuration: GPTConfiguration) throws {
             try configuration.validate()
             // Before any table or weight is allocated: the model must fit this machine.
-            try GPTConfiguration.checkFits(configuration.estimatedWeightBytes, "the model (weights and position tables)")
+            if let shortfall = GPTConfiguration.memoryShortfall(configuration.estimatedWeightBytes,
+                                                                for: "the model (weights and position tables)") {
+                throw ModelError.invalidConfiguration(shortfall)
+            }
             let c = configuration
             guard let family = ModelFamilies.family(named: c.modelType) else {
                 throw ModelError.invalidConfiguration("unknown model_type '\(c.modelType)'")

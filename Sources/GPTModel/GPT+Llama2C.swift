@@ -91,8 +91,7 @@ extension GPT {
         throw ModelError.unsupported("llama2.c checkpoints on big-endian machines")
         #else
         let a = try Architecture(configuration)
-        let memory = WeightMemory(floatCount: max(1, a.layout.count)) { values in
-            values.initialize(repeating: 0, count: max(1, a.layout.count))
+        let weights = WeightStore(layout: a.layout) { values in
             data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                 /// Copies `count` floats of `section`, starting `index · count` floats in, to `target`.
                 func copy(_ section: String, index: Int = 0, count: Int, to target: UnsafeMutablePointer<Float>) {
@@ -126,8 +125,7 @@ extension GPT {
                 }
             }
         }
-        let matrices = WeightStore.views(a.layout, base: memory.base.assumingMemoryBound(to: Float.self))
-        self.init(architecture: a, weights: try WeightStore(layout: a.layout, matrices: matrices, memory: [memory]))
+        self.init(architecture: a, weights: weights)
         #endif
     }
 

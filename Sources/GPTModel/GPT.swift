@@ -69,13 +69,10 @@ public final class GPT: Sendable {
     /// - Throws: `ModelError.invalidConfiguration` if the configuration is impossible.
     public convenience init(configuration: GPTConfiguration, seed: UInt64) throws {
         let architecture = try Architecture(configuration)
-        let layout = architecture.layout
-        let memory = WeightMemory(floatCount: max(1, layout.count)) { values in
-            values.initialize(repeating: 0, count: max(1, layout.count))
-            Self.initialize(values, layout: layout, configuration: configuration, family: architecture.family, seed: seed)
+        let weights = WeightStore(layout: architecture.layout) { values in
+            Self.initialize(values, layout: architecture.layout, configuration: configuration, family: architecture.family, seed: seed)
         }
-        let matrices = WeightStore.views(layout, base: memory.base.assumingMemoryBound(to: Float.self))
-        self.init(architecture: architecture, weights: try WeightStore(layout: layout, matrices: matrices, memory: [memory]))
+        self.init(architecture: architecture, weights: weights)
     }
 
     /// Writes the initialisation of `init(configuration:seed:)` into a flat buffer in `layout`.

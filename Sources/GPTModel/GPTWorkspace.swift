@@ -38,13 +38,11 @@ public final class GPTWorkspace {
     public let model: GPT
     /// Which activations are kept.
     public let recompute: RecomputePolicy
-    /// The weights the passes read: the model's (or, for a trainer, its live master copy).
-    let weights: WeightStore
     /// The gradients `backward` adds into, in the model's layout.
     public private(set) lazy var gradients = GradientBuffer(layout: model.layout)
     let arena = Arena()
     private var ids: [Int32] = [], targets: [Int32] = []
-    private var weightsOfMask: [Float] = [], seedWeights: [Float] = []
+    private var weightsOfMask: [Float] = []
     /// Block l's input `[B·T, C]` (entry L is the final norm's input), and each block's saved
     /// record (`.none` only); pointers into the arena, valid until the next forward pass.
     private var blockInputs: [UnsafeMutablePointer<Float>] = [], saved: [TransformerBlock.Saved] = []
@@ -69,16 +67,10 @@ public final class GPTWorkspace {
     public init(model: GPT, recompute: RecomputePolicy = .none) {
         self.model = model
         self.recompute = recompute
-        self.weights = model.weights
     }
 
-    /// A workspace whose passes read `weights` (same layout as `model`): a trainer's live copy.
-    package init(model: GPT, weights: WeightStore, recompute: RecomputePolicy) {
-        precondition(weights.layout == model.layout, "GPTWorkspace: weights of another layout")
-        self.model = model
-        self.recompute = recompute
-        self.weights = weights
-    }
+    /// The weights the passes read: the model's (for a trainer, its live master copy).
+    var weights: WeightStore { model.weights }
 
     /// A copy of the gradient of parameter `name`, or nil if there is none.
     public func gradient(named name: String) -> Tensor? {
@@ -120,9 +112,8 @@ public final class GPTWorkspace {
         if targets != nil && !computeLogits { throw ModelError.invalidInput("targets need the logits (computeLogits: true)") }
         // Before the arena grows: the pass's activations must fit this machine.
         let needed = c.estimatedActivationBytes(batch: batch, time: time, perBlock: recompute == .perBlock)
-        guard needed <= GPTConfiguration.physicalMemoryBytes else {
-            throw ModelError.invalidInput(String(format: "a pass of batch %d × time %d needs about %.1f GB of memory; this machine has %.1f GB",
-                                                 batch, time, needed / 1e9, GPTConfiguration.physicalMemoryBytes / 1e9))
+        if let shortfall = GPTConfiguration.memoryShortfall(needed, for: "a pass of batch \(batch) × time \(time)") {
+            throw ModelError.invalidInput(shortfall)
         }
         try model.checkedIDs(tokens, into: &ids)
         try prepareTargets(targets, lossMask: lossMask, rows: batch * time)
@@ -276,8 +267,7 @@ public final class GPTWorkspace {
                                                  vocabulary: vocabulary, scale: scale, gradient: dLogits)
                 }
             } else if let tokenWeights = seed.tokenWeights {
-                seedWeights = tokenWeights
-                targetPointers(seedWeights) { t, weights in
+                targetPointers(tokenWeights) { t, weights in
                     Kernels.crossEntropyBackward(logits: logits, statistics: state.statistics!, targets: t, weights: weights, rows: rows,
                                                  vocabulary: vocabulary, scale: 1, gradient: dLogits)
                 }

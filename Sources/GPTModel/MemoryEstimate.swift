@@ -31,13 +31,11 @@ extension GPTConfiguration {
     /// The machine's physical memory in bytes.
     public static var physicalMemoryBytes: Double { Double(ProcessInfo.processInfo.physicalMemory) }
 
-    /// Throws `ModelError.invalidConfiguration` when `bytes` exceed this machine's memory,
-    /// saying how much `what` needs and how much there is.
-    static func checkFits(_ bytes: Double, _ what: String) throws {
+    /// nil when `bytes` fit this machine's memory, else a sentence saying how much `what` needs
+    /// and how much there is (each caller throws it as its own error type).
+    public static func memoryShortfall(_ bytes: Double, for what: String) -> String? {
         let available = physicalMemoryBytes
-        guard bytes <= available else {
-            throw ModelError.invalidConfiguration(
-                String(format: "%@ needs about %.1f GB of memory; this machine has %.1f GB", what, bytes / 1e9, available / 1e9))
-        }
+        guard bytes > available else { return nil }
+        return String(format: "%@ needs about %.1f GB of memory; this machine has %.1f GB", what, bytes / 1e9, available / 1e9)
     }
 }

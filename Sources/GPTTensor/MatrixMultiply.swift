@@ -38,25 +38,11 @@ public enum Kernels {
         threads: Int = Parallel.threadCount
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
-        let lda = lda ?? (transposeA ? m : k)
-        let ldb = ldb ?? (transposeB ? k : n)
-        let ldc = ldc ?? n
-        if m == 1 && k > 0 {
-            // One row of op(A) is contiguous unless A is transposed with lda > 1.
-            if !transposeA || lda == 1 {
-                if transposeB {
-                    active.sgemvRows(n: n, k: k, w: b, ldw: ldb, x: a, y: c, bias: bias,
-                                     accumulate: accumulate, threads: threads)
-                } else {
-                    active.sgemvColumns(n: n, k: k, b: b, ldb: ldb, x: a, y: c, bias: bias,
-                                        accumulate: accumulate, threads: threads)
-                }
-                return
-            }
+        func run<K: KernelSet>(_: K.Type) {
+            ElementKernels<K>.sgemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+                                    c: c, ldc: ldc, bias: bias, accumulate: accumulate, threads: threads)
         }
-        active.sgemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
-                     b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                     bias: bias, accumulate: accumulate, threads: threads)
+        run(active)
     }
 }
 

@@ -64,10 +64,8 @@ public final class Trainer {
         let needed = 4 * c.estimatedWeightBytes
             + c.estimatedActivationBytes(batch: configuration.batchSize, time: configuration.sequenceLength,
                                          perBlock: configuration.recompute == .perBlock)
-        guard needed <= GPTConfiguration.physicalMemoryBytes else {
-            throw TrainingError.invalidConfiguration(String(
-                format: "training needs about %.1f GB of memory (weights, gradients, optimizer state and activations); this machine has %.1f GB",
-                needed / 1e9, GPTConfiguration.physicalMemoryBytes / 1e9))
+        if let shortfall = GPTConfiguration.memoryShortfall(needed, for: "training") {
+            throw TrainingError.invalidConfiguration(shortfall + " (for weights, gradients, optimizer state and activations)")
         }
         for (data, name) in [(training, "training"), (validation, "validation")] {
             guard let data else { continue }

@@ -86,7 +86,7 @@ func mutableWorkspace(_ configuration: GPTConfiguration, parameters: ParameterBu
     -> GPTWorkspace
 {
     let model = try GPT(configuration: configuration, parameters: parameters)
-    return GPTWorkspace(model: model, weights: WeightStore(borrowing: parameters), recompute: recompute)
+    return GPTWorkspace(model: GPT(borrowing: parameters, architectureOf: model), recompute: recompute)
 }
 
 /// Deterministic pseudo-random token ids below `vocabulary`.

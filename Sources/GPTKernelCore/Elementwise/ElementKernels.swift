@@ -19,9 +19,10 @@ public enum ElementKernels<K: KernelSet> {
         Parallel.forEachTask(tasks) { body(evenSplit(count, parts: tasks, index: $0)) }
     }
 
-    /// `Kernels.sgemm`'s contract on `K`'s products (a single row takes the matrix-vector path).
+    /// `Kernels.sgemm`'s contract on `K`'s products (a single row takes the matrix-vector path):
+    /// the one place that chooses between K's SGEMM and its matrix-vector products.
     @inlinable
-    static func sgemm(
+    public static func sgemm(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int? = nil, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int? = nil, transposeB: Bool = false,
