@@ -17,6 +17,8 @@ let package = Package(
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzFiles", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzData", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Writes the small synthetic seed files of the FuzzFiles target (Fixtures/fuzz/files/):
 a character tokenizer JSON, a tiny Hugging Face tokenizer.json, a tiny llama2.c tokenizer, a tiny
-llama2.c checkpoint, and an encoder.json + NUL + vocab.bpe pair. Run from the repository root."""
+llama2.c checkpoint, and an encoder.json + NUL + vocab.bpe pair; and of the FuzzData target
+(Fixtures/fuzz/data/): texts (ASCII, multi-byte UTF-8, Latin-1) and a tiny llm.c token shard.
+(FuzzCheckpoint's seeds are a real checkpoint's state, written by the target itself:
+GPTKIT_FUZZ_WRITE_SEEDS=Fixtures/fuzz/checkpoint .build/.../FuzzCheckpoint.)
+Run from the repository root."""
 import json
 import struct
 from pathlib import Path
@@ -35,3 +39,11 @@ floats = [((i * 37) % 17 - 8) / 16 for i in range(sum(counts))]
 
 encoder = json.dumps({"a": 0, "b": 1, "ab": 2, "<|endoftext|>": 3}).encode()
 (out / "gpt2-pair").write_bytes(encoder + b"\0" + b"#version: 0.2\na b\n")
+
+data = Path(__file__).resolve().parent / "data"
+data.mkdir(exist_ok=True)
+(data / "ascii.txt").write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n")
+(data / "unicode.txt").write_bytes("naïve café — 日本語 🙂 \u0301e\r\n\ttabs\n".encode())
+(data / "latin1.txt").write_bytes("caf\u00e9 na\u00efve\n".encode("latin-1"))
+tokens = [(i * 7) % 300 for i in range(64)]
+(data / "shard.bin").write_bytes(struct.pack("<256i", 20240520, 1, len(tokens), *([0] * 253)) + struct.pack(f"<{len(tokens)}H", *tokens))

@@ -12,6 +12,7 @@
 // row HS/2 + i ← old row 2i + 1 (HF's convert_llama_weights_to_hf.py `permute`) — makes the two
 // compute the same attention scores.
 import Foundation
+import GPTFiles
 import GPTLayers
 import GPTTensor
 
@@ -138,8 +139,8 @@ extension GPT {
 
     /// A file's bytes (memory-mapped when possible).
     static func readFile(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ModelError.io("cannot read \(url.path): \(error.localizedDescription)")
+        do { return try Files.read(url, mapped: true) } catch {
+            throw ModelError.io("cannot read \(url.path): \(error.reason)")
         }
     }
 }

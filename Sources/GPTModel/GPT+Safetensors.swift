@@ -1,6 +1,7 @@
 // Loading and saving weights as safetensors with the family's Hugging Face names and layouts.
 // Loading maps the file read-only: float32 tensors are used where they lie on disk.
 import Foundation
+import GPTFiles
 import GPTLayers
 import GPTTensor
 
@@ -151,9 +152,7 @@ extension GPT {
     /// Writes `config.json` and `model.safetensors` into `directory` (created if needed), the
     /// form `init(directory:)` (and Hugging Face, for plain configurations) reads.
     public func save(directory: URL) throws {
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw ModelError.io("cannot create \(directory.path): \(error.localizedDescription)")
-        }
+        do { try Files.createFolder(directory) } catch { throw ModelError.io("\(error)") }
         try configuration.write(to: directory.appendingPathComponent("config.json"))
         try saveSafetensors(to: directory.appendingPathComponent("model.safetensors"))
     }

@@ -1,6 +1,8 @@
 // GPTConfiguration <-> Hugging Face GPT-2 `config.json`.
 import Foundation
+import GPTFiles
 import GPTLayers
+import GPTTokenizers
 
 extension GPTConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
@@ -149,14 +151,18 @@ extension GPTConfiguration: Codable {
     ///   (including an unknown `model_type`).
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.io("cannot read \(url.path): \(error.localizedDescription)")
+        do { data = try Files.read(url) } catch {
+            throw ModelError.io("cannot read \(url.path): \(error.reason)")
         }
         let file = url.lastPathComponent
-        let json: [String: JSONConfigValue]
-        do { json = try JSONDecoder().decode([String: JSONConfigValue].self, from: data) } catch {
-            throw ModelError.invalidConfiguration("\(file): not a JSON object")
+        let parsed: JSONValue
+        do { parsed = try JSONSyntax.parse(data, path: file) } catch let error as TokenizerError {
+            throw ModelError.invalidConfiguration(error.localizedDescription)
         }
+        guard case .object(let members) = parsed else {
+            throw ModelError.invalidConfiguration("\(file): not a JSON object (the file holds \(parsed.summary))")
+        }
+        let json = members.mapValues(JSONConfigValue.init)
         try self.init(huggingFace: json, file: file)
     }
 
@@ -187,20 +193,9 @@ extension GPTConfiguration: Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do { try encoder.encode(huggingFaceConfig).write(to: url, options: .atomic) } catch {
-            throw ModelError.io("cannot write \(url.path): \(error.localizedDescription)")
+            throw ModelError.io("cannot write \(url.path): \(Files.reason(for: error))")
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "bad value for '\(path)': \(context.debugDescription)"
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?).map { " (\($0.localizedDescription))" } ?? ""
-            return context.debugDescription + underlying
-        @unknown default: return "\(error)"
-        }
-    }
+    static func describe(_ error: DecodingError) -> String { DecodingErrors.describe(error) }
 }

@@ -113,7 +113,12 @@ public final class GenerationSession {
         }
         // NaN or infinite weights give NaN logits, from which every choice would be token 0.
         guard Kernels.squaredNorm(logits, count: model.configuration.vocabularySize).isFinite else {
-            throw ModelError.invalidState("the model's logits are not finite (its weights hold NaN or infinity)")
+            let bad = model.weights.nonFiniteParameters()
+            let named = bad.prefix(3).map { "\($0.name) (\($0.count))" }.joined(separator: ", ")
+            throw ModelError.invalidState(bad.isEmpty
+                ? "the model's logits are not finite (an overflow in the forward pass)"
+                : "the model's logits are not finite: \(bad.count) weight tensor(s) hold NaN or infinity, "
+                    + "e.g. \(named); the weights file is corrupt or training diverged")
         }
         let token = chooseToken()
         if options.stopTokens.contains(token) {

@@ -1,5 +1,6 @@
 // The errors GPTModel throws for bad configurations, inputs and files.
 import Foundation
+import GPTFiles
 import GPTLayers
 import GPTTensor
 
@@ -68,7 +69,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
             case .invalidConfiguration(let message): throw ModelError.invalidConfiguration(message)
             }
         } catch {
-            throw ModelError.io("\(context): \(error.localizedDescription)")
+            throw ModelError.io("\(context): \(Files.reason(for: error))")
         }
     }
 }

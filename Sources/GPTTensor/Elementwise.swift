@@ -71,6 +71,16 @@ extension Kernels {
         reduce(x, count) { $0 + $1 * $1 } final: { $0.sum() }
     }
 
+    /// The number of elements that are NaN or ±infinity (each block counted in order, so the
+    /// result is exact and independent of the thread count).
+    public static func nonFiniteCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        // v - v is 0 for a finite v and NaN for NaN or ±infinity.
+        Int(reduce(x, count) { acc, v in
+            let difference = v - v
+            return acc + Vector(repeating: 0).replacing(with: 1, where: difference .!= difference)
+        } final: { $0.sum() })
+    }
+
     /// The largest element (-inf for no elements; NaN if any element is NaN).
     public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var result = -Float.infinity

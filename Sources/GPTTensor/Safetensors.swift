@@ -3,6 +3,7 @@
 //   N bytes: a JSON object {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {…}}
 //   the data: every tensor's bytes, row-major, little-endian, offsets relative to the data's start.
 import Foundation
+import GPTFiles
 
 /// A safetensors file read into memory. Reads F32, F16 and BF16 as `Float`, and I32/I64 as
 /// integers; writes F32.
@@ -40,8 +41,8 @@ public struct SafetensorsFile: Sendable {
     ///   problem if it is not valid safetensors.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw TensorError.io("cannot read \(url.path): \(error.localizedDescription)")
+        do { data = try Files.read(url, mapped: true) } catch {
+            throw TensorError.io("cannot read \(url.path): \(error.reason)")
         }
         try self.init(data: data, name: url.lastPathComponent)
     }
@@ -225,7 +226,7 @@ public struct SafetensorsFile: Sendable {
             }
         }
         do { try file.write(to: url, options: .atomic) } catch {
-            throw TensorError.io("cannot write \(url.path): \(error.localizedDescription)")
+            throw TensorError.io("cannot write \(url.path): \(Files.reason(for: error))")
         }
     }
 }

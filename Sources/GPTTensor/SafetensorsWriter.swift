@@ -1,6 +1,7 @@
 // Writing safetensors by streaming each tensor from where it lies (no copy of the whole model
 // or of the optimizer's moments), to a temporary file that is synced and then renamed.
 import Foundation
+import GPTFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,7 +49,7 @@ extension SafetensorsFile {
         while json.count % 8 != 0 { json.append(0x20) }
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
         guard let file = fopen(temporary.path, "wb") else {
-            throw TensorError.io("cannot write \(url.path): \(String(cString: strerror(errno)))")
+            throw TensorError.io("cannot write \(url.path): \(Files.reason(errno: errno))")
         }
         var failed = false
         func put(_ pointer: UnsafeRawPointer, _ count: Int) {
@@ -74,7 +75,7 @@ extension SafetensorsFile {
         if fflush(file) != 0 || fsync(fileno(file)) != 0 { failed = true }
         fclose(file)
         if failed || rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
+            let reason = Files.reason(errno: errno)
             unlink(temporary.path)
             throw TensorError.io("cannot write \(url.path): \(reason)")
         }

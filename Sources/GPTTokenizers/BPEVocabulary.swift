@@ -2,6 +2,7 @@
 // format so that GPT2Tokenizer(directory:) loads it.
 
 import Foundation
+import GPTFiles
 
 // MARK: - BPEVocabulary
 
@@ -55,11 +56,7 @@ public struct BPEVocabulary: Sendable {
     /// atomically (a temporary file, then rename).
     /// - Throws: ``TokenizerError/fileAccess(path:reason:)``.
     public func save(to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw TokenizerError.fileAccess(path: directory.path, reason: "cannot create directory")
-        }
+        do { try Files.createFolder(directory) } catch { throw TokenizerError.fileAccess(path: directory.path, reason: error.reason) }
         var json = "{"
         for (id, symbol) in symbols().enumerated() {
             if id > 0 { json += ", " }

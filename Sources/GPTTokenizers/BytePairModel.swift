@@ -60,6 +60,9 @@ struct BytePairModelBuilder {
     private var orderedOffsets: [Int32] = []
     private var merges: MergeTable?
     private var mergeScratch: [UInt8] = []
+    /// `producedByMerge[id]`: some merge so far yields token `id`.
+    private var producedByMerge: [Bool] = []
+    private var specialIDs: Set<Int> = []
 
     /// Starts a builder; tokens whose text equals one of `specialTokenNames` become special
     /// tokens (decoded as their UTF-8 text rather than through the byte-level alphabet).
@@ -126,7 +129,7 @@ struct BytePairModelBuilder {
         orderedOffsets = [0]
         orderedOffsets.reserveCapacity(count + 1)
         idsByText = ByteSequenceMap(capacity: count)
-        let specialIDs = Set(specialTokens.values)
+        specialIDs = Set(specialTokens.values)
         for id in 0..<count {
             let entry = entries[order[id]]
             orderedBytes.append(contentsOf: arena[Int(entry.start)..<Int(entry.end)])
@@ -143,6 +146,7 @@ struct BytePairModelBuilder {
         textArena = []
         entries = []
         merges = MergeTable(capacity: mergeCapacity)
+        producedByMerge = [Bool](repeating: false, count: count)
     }
 
     // MARK: Merges
@@ -165,6 +169,26 @@ struct BytePairModelBuilder {
                 path: path, line: line, symbol: String(decoding: mergeScratch, as: UTF8.self))
         }
         merges!.insert(left: leftID, right: rightID, rank: Int32(merges!.count), merged: mergedID)
+        producedByMerge[Int(mergedID)] = true
+    }
+
+    /// The number of merges added so far.
+    var mergeCount: Int { merges?.count ?? 0 }
+
+    /// The ids of the tokens longer than one byte that are not special and that no merge
+    /// yields: tokens the encoder can never produce. A complete BPE file has none; a truncated
+    /// merges file leaves the tail of the vocabulary unreachable.
+    func tokensNotProducedByMerges() -> [Int] {
+        var result: [Int] = []
+        for id in 0..<producedByMerge.count where !producedByMerge[id] && !specialIDs.contains(id) {
+            if orderedOffsets[id + 1] - orderedOffsets[id] > 1 { result.append(id) }
+        }
+        return result
+    }
+
+    /// The byte-level text of token `id`, for error messages.
+    func tokenText(_ id: Int) -> String {
+        ByteLevelAlphabet.text(of: Array(orderedBytes[Int(orderedOffsets[id])..<Int(orderedOffsets[id + 1])]))
     }
 
     /// Adds the merge `left right` given as strings.

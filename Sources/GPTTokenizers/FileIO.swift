@@ -2,6 +2,7 @@
 // failures reported as TokenizerError.fileAccess.
 
 import Foundation
+import GPTFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,10 +17,9 @@ enum FileIO {
     /// Returns the contents of the file at `url`.
     static func read(_ url: URL) throws -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try Files.read(url)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "no such file"
-            throw TokenizerError.fileAccess(path: url.path, reason: reason)
+            throw TokenizerError.fileAccess(path: url.path, reason: error.reason)
         }
     }
 
@@ -32,10 +32,10 @@ enum FileIO {
         do {
             try data.write(to: temporary)
         } catch {
-            throw TokenizerError.fileAccess(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw TokenizerError.fileAccess(path: url.path, reason: "cannot write: \(Files.reason(for: error))")
         }
         guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = Files.reason(errno: errno)
             try? FileManager.default.removeItem(at: temporary)
             throw TokenizerError.fileAccess(path: url.path, reason: "cannot rename the temporary file into place: \(reason)")
         }

@@ -50,14 +50,30 @@ extension GPT2Tokenizer {
         try mergesData.withUnsafeBytes { raw in
             try Self.readMerges(raw.bindMemory(to: UInt8.self), path: vocabBPE.path, into: &builder)
         }
-        self.init(model: try builder.build())
+        let model = try builder.build()
+        let unreachable = builder.tokensNotProducedByMerges()
+        if let first = unreachable.first {
+            throw TokenizerError.invalidVocabulary(
+                path: vocabBPE.path,
+                reason: "\(unreachable.count) token(s) of \(encoderJSON.lastPathComponent) are produced by no merge "
+                    + "(the first is '\(builder.tokenText(first))', id \(first)) after \(builder.mergeCount) merge(s): "
+                    + "the merges file is truncated or belongs to another vocabulary")
+        }
+        self.init(model: model)
     }
 
     // MARK: vocab.bpe
 
-    /// Reads a merges file: an optional `#version` first line, then `left right` per line.
-    /// Blank lines are skipped; a trailing carriage return is ignored.
+    /// Reads a merges file: a `#version` first line (OpenAI's and Hugging Face's files both
+    /// have one; its absence means an empty, truncated or foreign file), then `left right` per
+    /// line. Blank lines are skipped; a trailing carriage return is ignored.
     static func readMerges(_ bytes: UnsafeBufferPointer<UInt8>, path: String, into builder: inout BytePairModelBuilder) throws {
+        guard bytes.starts(with: "#version".utf8) else {
+            let reason = bytes.isEmpty
+                ? "the file is empty"
+                : "the first line must be '#version: …' (the merges format of OpenAI's vocab.bpe)"
+            throw TokenizerError.invalidVocabulary(path: path, reason: reason + "; the file is truncated or not a merges file")
+        }
         let lineCount = bytes.reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
         try builder.finishVocabulary(mergeCapacity: lineCount)
         var lineStart = 0
@@ -70,7 +86,7 @@ extension GPT2Tokenizer {
             if contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
             let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
             lineStart = lineEnd + 1
-            if line.isEmpty || (lineNumber == 1 && line.starts(with: Array("#version".utf8))) { continue }
+            if line.isEmpty || lineNumber == 1 { continue }
             guard let space = line.firstIndex(of: 0x20), space > 0, space < line.count - 1,
                   line[(space + 1)...].firstIndex(of: 0x20) == nil
             else {

@@ -4,6 +4,8 @@
 // whole GPT-2 load with this scanner takes ~30 ms. A vocabulary is also better decoded straight
 // into Unicode scalar values than into Strings.
 
+import Foundation
+
 // MARK: - JSONScanner
 
 /// Reads JSON from a UTF-8 buffer, throwing ``TokenizerError/malformedJSON(path:offset:reason:)``
@@ -268,6 +270,7 @@ struct JSONScanner {
         guard !leadingZero || !isInteger, let value = Double(text) else {
             throw error("invalid number '\(text)'", at: start)
         }
+        guard value.isFinite else { throw error("number '\(text)' is out of range of a 64-bit float", at: start) }
         return .double(value)
     }
 
@@ -278,6 +281,29 @@ struct JSONScanner {
             return true
         default:
             return false
+        }
+    }
+}
+
+// MARK: - Syntax check for other modules
+
+/// JSON syntax checking with byte offsets, for the package's other JSON readers (config.json,
+/// trainer.json), which decode with `JSONDecoder` but want its errors in words.
+package enum JSONSyntax {
+    /// Checks that `data` is exactly one well-formed JSON value whose numbers are finite.
+    /// - Throws: ``TokenizerError/malformedJSON(path:offset:reason:)`` with the byte offset.
+    package static func check(_ data: Data, path: String) throws {
+        _ = try parse(data, path: path)
+    }
+
+    /// Parses `data` as exactly one JSON value (integers that overflow `Int` become doubles).
+    /// - Throws: ``TokenizerError/malformedJSON(path:offset:reason:)`` with the byte offset.
+    package static func parse(_ data: Data, path: String) throws -> JSONValue {
+        try data.withUnsafeBytes { raw in
+            var scanner = JSONScanner(bytes: raw.bindMemory(to: UInt8.self), path: path)
+            let value = try scanner.scanValue()
+            try scanner.expectEnd()
+            return value
         }
     }
 }

@@ -4,6 +4,7 @@
 // Where the system cannot exchange, two renames are used and a reader recovers the one state
 // in which the name is briefly absent (see `recover`).
 import Foundation
+import GPTFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,6 +12,20 @@ import Darwin
 #endif
 
 enum DurableDirectory {
+    /// `url`, or where it points if its last component is a symbolic link (followed up to 8
+    /// times; the folders above are left as they are, so a `/proc/self/fd/N/name` anchor for a
+    /// folder whose name is not UTF-8 keeps working).
+    static func followingLink(_ url: URL) -> URL {
+        var url = url
+        for _ in 0..<8 {
+            var status = stat()
+            guard lstat(url.path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK,
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: url.path) else { return url }
+            url = target.hasPrefix("/") ? URL(fileURLWithPath: target) : url.deletingLastPathComponent().appendingPathComponent(target)
+        }
+        return url
+    }
+
     /// The hidden names beside `target`: `.NAME.partial-UUID` (being written, or the old version
     /// after an exchange) and `.NAME.old-UUID` (the old version during a two-rename switch).
     static func partialURL(for target: URL) -> URL {
@@ -45,9 +60,9 @@ enum DurableDirectory {
     /// `fsync` of a file or a directory.
     static func sync(_ url: URL) throws {
         let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw TrainingError.io("cannot open \(url.path) to sync it: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw TrainingError.io("cannot open \(url.path) to sync it: \(Files.reason(errno: errno))") }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw TrainingError.io("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
+        guard fsync(descriptor) == 0 else { throw TrainingError.io("cannot sync \(url.path): \(Files.reason(errno: errno))") }
     }
 
     /// Syncs every file in `directory`, then the directory itself.
@@ -101,6 +116,6 @@ enum DurableDirectory {
     }
 
     static func posixError(_ what: String) -> TrainingError {
-        .io("cannot \(what): \(String(cString: strerror(errno)))")
+        .io("cannot \(what): \(Files.reason(errno: errno))")
     }
 }

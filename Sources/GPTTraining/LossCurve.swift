@@ -1,5 +1,6 @@
 // A loss curve as a standalone SVG: train and validation loss against step.
 import Foundation
+import GPTFiles
 
 /// Train and validation losses by step, drawn as an SVG line chart.
 ///
@@ -68,7 +69,7 @@ public struct LossCurve: Sendable {
     /// Writes `svg()` to `url` atomically.
     public func write(to url: URL) throws {
         do { try Data(svg().utf8).write(to: url, options: .atomic) } catch {
-            throw TrainingError.io("cannot write \(url.path): \(error.localizedDescription)")
+            throw TrainingError.io("cannot write \(url.path): \(Files.reason(for: error))")
         }
     }
 

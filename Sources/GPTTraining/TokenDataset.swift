@@ -1,5 +1,6 @@
 // Token datasets (from text or llm.c shards) and batches of windows drawn from them.
 import Foundation
+import GPTFiles
 import GPTTensor
 import GPTTokenizers
 
@@ -29,8 +30,8 @@ public struct TokenDataset: Sendable, Hashable {
     /// - Throws: `TrainingError.io` if the file cannot be read as UTF-8, or the tokenizer's error.
     public init(contentsOf url: URL, tokenizer: some Tokenizer) throws {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingError.io("cannot read \(url.path) as UTF-8 text")
+        do { text = try Files.readText(url) } catch {
+            throw TrainingError.io("cannot read \(url.path): \(error.reason)")
         }
         try self.init(tokens: tokenizer.encode(text))
     }
@@ -40,7 +41,7 @@ public struct TokenDataset: Sendable, Hashable {
     /// - Throws: `TrainingError.invalidData` naming the problem (magic, version, size).
     public init(shard url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TrainingError.io("cannot read \(url.path)") }
+        do { data = try Files.read(url) } catch { throw TrainingError.io("cannot read \(url.path): \(error.reason)") }
         guard data.count >= 1024 else {
             throw TrainingError.invalidData("\(url.lastPathComponent): \(data.count) bytes, shorter than the 1024-byte header")
         }
@@ -69,7 +70,9 @@ public struct TokenDataset: Sendable, Hashable {
             withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
         }
         for token in tokens { withUnsafeBytes(of: UInt16(token).littleEndian) { data.append(contentsOf: $0) } }
-        do { try data.write(to: url, options: .atomic) } catch { throw TrainingError.io("cannot write \(url.path)") }
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw TrainingError.io("cannot write \(url.path): \(Files.reason(for: error))")
+        }
     }
 
     /// The first `1 − validationFraction` of the tokens for training, the rest for validation.

@@ -8,8 +8,10 @@
 // previous checkpoint atomically (see DurableDirectory.swift), so the target always holds one
 // whole checkpoint: tokenizer and companions included, since they are written before the switch.
 import Foundation
+import GPTFiles
 import GPTModel
 import GPTTensor
+import GPTTokenizers
 
 struct TrainerState: Codable {
     var step: Int
@@ -57,14 +59,14 @@ extension Trainer {
     /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
     ///   `checkpointDirectoryFiles` (it is never deleted), a file, or if writing fails.
     public func saveCheckpoint(to url: URL, extraFiles: ((URL) throws -> Void)? = nil) throws {
-        let url = url.resolvingSymlinksInPath()
+        let url = DurableDirectory.followingLink(url)
         let manager = FileManager.default
         Self.recoverCheckpoint(at: url, removingLeftovers: true)
         try Self.checkCheckpointDestination(url)
         let parent = url.deletingLastPathComponent()
         let temporary = DurableDirectory.partialURL(for: url)
         do {
-            try manager.createDirectory(at: parent, withIntermediateDirectories: true)
+            try Files.createFolder(parent)
             try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
             // The model and the moments stream from the flat buffers: no copy of either.
             try liveModel.configuration.write(to: temporary.appendingPathComponent("config.json"))
@@ -93,7 +95,7 @@ extension Trainer {
         } catch {
             try? manager.removeItem(at: temporary)
             if let error = error as? TrainingError { throw error }
-            throw TrainingError.io("cannot write the checkpoint \(url.path): \(error.localizedDescription)")
+            throw TrainingError.io("cannot write the checkpoint \(url.path): \(Files.reason(for: error))")
         }
     }
 
@@ -103,7 +105,7 @@ extension Trainer {
     /// leftover hidden copies (`.NAME.partial-…`, `.NAME.old-…`) are removed too. Safe to call
     /// on any path.
     public static func recoverCheckpoint(at url: URL, removingLeftovers: Bool = false) {
-        DurableDirectory.recover(url.resolvingSymlinksInPath(), removingLeftovers: removingLeftovers) { directory in
+        DurableDirectory.recover(DurableDirectory.followingLink(url), removingLeftovers: removingLeftovers) { directory in
             FileManager.default.fileExists(atPath: directory.appendingPathComponent("trainer.json").path)
         }
     }
@@ -127,8 +129,22 @@ extension Trainer {
             throw TrainingError.invalidCheckpoint("\(url.path): model: \(error.localizedDescription)")
         }
         let state: TrainerState
-        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: url.appendingPathComponent("trainer.json"))) } catch {
-            throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: \(error.localizedDescription)")
+        let stateURL = url.appendingPathComponent("trainer.json")
+        do {
+            let data = try Files.read(stateURL)
+            let parsed = try JSONSyntax.parse(data, path: stateURL.path)
+            if let (path, value) = parsed.firstWholeNumberBeyondInt {
+                throw TrainingError.invalidCheckpoint("\(stateURL.path): '\(path)' is \(value), out of range")
+            }
+            state = try JSONDecoder().decode(TrainerState.self, from: data)
+        } catch let error as FileProblem {
+            throw TrainingError.invalidCheckpoint("\(error)")
+        } catch let error as TrainingError {
+            throw error
+        } catch let error as TokenizerError {
+            throw TrainingError.invalidCheckpoint(error.localizedDescription)
+        } catch let error as DecodingError {
+            throw TrainingError.invalidCheckpoint("\(stateURL.path): \(DecodingErrors.describe(error))")
         }
         // Every number read from the file is bounded before any arithmetic uses it.
         let limit = Int(Int32.max)

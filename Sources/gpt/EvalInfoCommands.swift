@@ -1,6 +1,7 @@
 // gpt eval (loss and perplexity on a text) and gpt info (what a checkpoint holds).
 import Foundation
 import GPTKit
+import GPTFiles
 
 enum EvalCommand {
     static let usage = """
@@ -16,14 +17,14 @@ enum EvalCommand {
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
         guard let dataPath = options.string("data") else { throw UsageError(message: "--data is required") }
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
-        let url = URL(fileURLWithPath: dataPath)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
+        let url = try PathArguments.url(dataPath, option: "data")
+        if let problem = Files.problemReading(url) { throw UsageError(message: "--data: \(dataPath): \(problem)") }
         let data: TokenDataset
         if url.pathExtension == "bin" {
             data = try TokenDataset(shard: url)
         } else {
             guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
-            data = try TokenDataset(tokens: tokenizer.encode(String(contentsOf: url, encoding: .utf8)))
+            data = try TokenDataset(contentsOf: url, tokenizer: tokenizer)
         }
         let model = loaded.model
         let seq = try options.integer("seq", default: min(256, model.configuration.contextLength), range: 1...model.configuration.contextLength)
@@ -54,8 +55,15 @@ enum InfoCommand {
               + "hidden \(c.hiddenDimensions), context \(c.contextLength), vocabulary \(c.vocabularySize)")
         print("positions \(c.positionalEncoding), norm \(c.normalization) (ε \(c.normalizationEpsilon)), feed-forward \(c.feedForward), "
               + "biases \(c.usesBias), tied embeddings \(c.tiesEmbeddings), dropout \(c.dropout)")
+        let nonFinite = loaded.model.weights.nonFiniteParameters()
+        if nonFinite.isEmpty {
+            print("weights: all finite")
+        } else {
+            print("weights: \(nonFinite.count) tensor(s) hold NaN or infinity: "
+                + nonFinite.prefix(5).map { "\($0.name) (\($0.count) elements)" }.joined(separator: ", "))
+        }
         if let tokenizer = loaded.tokenizer { print("tokenizer: \(type(of: tokenizer)), \(tokenizer.vocabularySize) tokens") }
-        let state = URL(fileURLWithPath: path).appendingPathComponent("trainer.json")
+        let state = try PathArguments.url(path, option: "model").appendingPathComponent("trainer.json")
         if let data = try? Data(contentsOf: state), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
            let step = object["step"] as? Int {
             let losses = object["trainingLosses"] as? [Double] ?? [], validation = object["validationLosses"] as? [Double] ?? []

@@ -16,7 +16,7 @@ enum ModelLoading {
     /// model.safetensors), or a llama2.c `.bin` checkpoint. The tokenizer comes from
     /// `tokenizerPath` when given, else from files in the directory.
     static func load(path: String, tokenizerPath: String?) throws -> LoadedModel {
-        let url = URL(fileURLWithPath: path)
+        let url = try PathArguments.url(path, option: "model")
         // A checkpoint whose save was cut between the renames of a non-atomic switch is put back.
         Trainer.recoverCheckpoint(at: url)
         var isDirectory: ObjCBool = false
@@ -39,7 +39,7 @@ enum ModelLoading {
         let manager = FileManager.default
         func exists(_ name: String) -> Bool { manager.fileExists(atPath: directory.appendingPathComponent(name).path) }
         if exists("encoder.json") && exists("vocab.bpe") { return try GPT2Tokenizer(directory: directory) }
-        if exists("tokenizer.json") { return try loadTokenizer(directory.appendingPathComponent("tokenizer.json").path) }
+        if exists("tokenizer.json") { return try loadTokenizer(url: directory.appendingPathComponent("tokenizer.json")) }
         if exists("tokenizer.bin") { return try LlamaTokenizer(contentsOf: directory.appendingPathComponent("tokenizer.bin")) }
         return nil
     }
@@ -47,12 +47,18 @@ enum ModelLoading {
     /// `char` is not a file; anything else is a directory (GPT-2 files), a `.json` (character
     /// tokenizer or Hugging Face tokenizer.json) or a llama2.c `.bin`.
     static func loadTokenizer(_ path: String, vocabularySize: Int? = nil) throws -> any Tokenizer {
-        let url = URL(fileURLWithPath: path)
+        let url = try PathArguments.url(path, option: "tokenizer")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw UsageError(message: "--tokenizer: no such file or directory: \(path)")
         }
         if isDirectory.boolValue { return try GPT2Tokenizer(directory: url) }
+        return try loadTokenizer(url: url, vocabularySize: vocabularySize)
+    }
+
+    /// A tokenizer file: a llama2.c `.bin`, else a character tokenizer's JSON or a Hugging
+    /// Face tokenizer.json.
+    static func loadTokenizer(url: URL, vocabularySize: Int? = nil) throws -> any Tokenizer {
         if url.pathExtension == "bin" { return try LlamaTokenizer(contentsOf: url, vocabularySize: vocabularySize) }
         // A character tokenizer's JSON, else a Hugging Face tokenizer.json.
         if let characters = try? CharacterTokenizer(contentsOf: url) { return characters }

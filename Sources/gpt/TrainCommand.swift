@@ -3,6 +3,7 @@
 import Dispatch
 import Foundation
 import GPTKit
+import GPTFiles
 import Synchronization
 
 enum TrainCommand {
@@ -60,14 +61,14 @@ enum TrainCommand {
             if interval > 0 && step % interval == 0 { try trainer.saveCheckpoint(to: out, extraFiles: data.saveTokenizer) }
         } interrupted: { signal in
             try trainer.saveCheckpoint(to: out, extraFiles: data.saveTokenizer)
-            printError("stopped by signal \(signal) after step \(trainer.step); wrote the checkpoint to \(out.path)")
+            printError("stopped by signal \(signal) after step \(trainer.step); wrote the checkpoint to \(PathArguments.displayed(out.path))")
             exit(128 + signal)
         }
         let model = trainer.model  // the trained weights, published once
         try writeOutputs(trainer, model: model, data: data, to: out, options: options)
         print(String(format: "trained %d steps in %.1f s; final train loss %.4f, validation loss %@", trainer.step, seconds,
                      trainer.trainingLosses.last?.loss ?? .nan, trainer.validationLosses.last.map { String(format: "%.4f", $0.loss) } ?? "-"))
-        print("wrote \(out.path)/: checkpoint (config.json, model.safetensors, optimizer.safetensors, trainer.json), tokenizer, loss.svg, samples.txt")
+        print("wrote \(PathArguments.displayed(out.path))/: checkpoint (config.json, model.safetensors, optimizer.safetensors, trainer.json), tokenizer, loss.svg, samples.txt")
         if let task = data.task { try reportArithmetic(task, model: model, tokenizer: data.tokenizer) }
     }
 
@@ -86,9 +87,11 @@ enum TrainCommand {
     /// checkpoint may be written there (a directory holding other files is never replaced).
     static func checkedOutput(_ options: Arguments) throws -> URL {
         // A resumed run writes back into its checkpoint unless --out says otherwise.
-        let out = URL(fileURLWithPath: options.string("out") ?? options.string("resume") ?? "out")
+        let outArgument = options.string("out") ?? options.string("resume") ?? "out"
+        let outOption = options.string("out") == nil && options.string("resume") != nil ? "resume" : "out"
+        let out = try PathArguments.url(outArgument, option: outOption, creatingFolder: true)
         do { try Trainer.checkCheckpointDestination(out) } catch let error as TrainingError {
-            throw UsageError(message: "--out: \(error.localizedDescription); choose an empty or new directory")
+            throw UsageError(message: "--\(outOption): \(error.localizedDescription); choose an empty or new directory")
         }
         if options.string("data") == nil, options.string("tokenizer") != nil, options.string("resume") == nil {
             throw UsageError(message: "--tokenizer needs --data (the built-in task uses characters)")
@@ -107,7 +110,7 @@ enum TrainCommand {
                 throw UsageError(message: "--\(fixed[0]) cannot change when resuming \(resume): it comes from the checkpoint (only --data, --steps, --out and --sample-tokens may be given)")
             }
         }
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        do { try Files.createFolder(out) } catch { throw UsageError(message: "--out: \(error)") }
         return out
     }
 
@@ -118,19 +121,20 @@ enum TrainCommand {
         let saveTokenizer: (URL) throws -> Void
         let tokens: TokenDataset
         // On resume, the checkpoint's own tokenizer (kept in memory: saving replaces its files).
-        let resumed = try options.string("resume").map { try checkpointTokenizer(URL(fileURLWithPath: $0)) }
+        let resumed = try options.string("resume").map { try checkpointTokenizer(PathArguments.url($0, option: "resume")) }
         func chooseTokenizer(_ name: String, text: String?) throws -> (any Tokenizer, (URL) throws -> Void) {
             try resumed ?? makeTokenizer(name, text: text)
         }
         if let dataPath = options.string("data") {
             task = nil
-            let url = URL(fileURLWithPath: dataPath)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw UsageError(message: "--data: no such file: \(dataPath)") }
+            let url = try PathArguments.url(dataPath, option: "data")
+            if let problem = Files.problemReading(url) { throw UsageError(message: "--data: \(dataPath): \(problem)") }
             if url.pathExtension == "bin" {
                 tokens = try TokenDataset(shard: url)
                 (tokenizer, saveTokenizer) = try chooseTokenizer(options.string("tokenizer") ?? "gpt2", text: nil)
             } else {
-                let text = try String(contentsOf: url, encoding: .utf8)
+                let text: String
+                do { text = try Files.readText(url) } catch { throw UsageError(message: "--data: \(dataPath): \(error.reason)") }
                 (tokenizer, saveTokenizer) = try chooseTokenizer(options.string("tokenizer") ?? "char", text: text)
                 tokens = try TokenDataset(tokens: tokenizer.encode(text))
             }
@@ -168,7 +172,7 @@ enum TrainCommand {
     static func makeTrainer(_ options: Arguments, data: TrainingData) throws -> Trainer {
         let trainer: Trainer
         if let resume = options.string("resume") {
-            trainer = try Trainer(resumingFrom: URL(fileURLWithPath: resume), training: data.train, validation: data.validation,
+            trainer = try Trainer(resumingFrom: PathArguments.url(resume, option: "resume"), training: data.train, validation: data.validation,
                                   steps: try options.optionalInteger("steps"))
         } else {
             let configuration = try modelConfiguration(options, vocabularySize: data.tokenizer.vocabularySize,
@@ -275,12 +279,12 @@ enum TrainCommand {
             let directory = try ModelLoading.gpt2TokenizerDirectory()
             return (try GPT2Tokenizer(directory: directory), { try copyTokenizerFiles(from: directory, to: $0) })
         default:
-            let source = URL(fileURLWithPath: name)
+            let source = try PathArguments.url(name, option: "tokenizer")
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 return (try GPT2Tokenizer(directory: source), { try copyTokenizerFiles(from: source, to: $0) })
             }
-            let tokenizer = try ModelLoading.loadTokenizer(name)
+            let tokenizer = try ModelLoading.loadTokenizer(url: source)
             let targetName = source.pathExtension == "bin" ? "tokenizer.bin" : "tokenizer.json"
             return (tokenizer, { try Data(contentsOf: source).write(to: $0.appendingPathComponent(targetName), options: .atomic) })
         }

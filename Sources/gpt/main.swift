@@ -1,6 +1,7 @@
 // gpt: train, generate, evaluate and inspect GPT models from the command line.
 import Foundation
 import GPTKit
+import GPTFiles
 
 let usage = """
 usage: gpt <command> [options]      (gpt <command> --help for a command's options)
@@ -41,9 +42,11 @@ do {
     }
     try entry.run(arguments)
 } catch let error as UsageError {
-    printError("gpt \(command): \(error.message)\n\n\(entry.usage)")
+    printError("gpt \(command): \(PathArguments.displayed(error.message))\n\n\(entry.usage)")
     exit(2)
 } catch {
-    printError("gpt \(command): \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
+    // GPTKit's errors describe themselves; anything else (a Foundation error) is put in words.
+    let message = (error as? LocalizedError)?.errorDescription ?? Files.describe(error)
+    printError("gpt \(command): \(PathArguments.displayed(message))")
     exit(1)
 }

@@ -88,6 +88,24 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    func testNonFiniteWeightsAreNamedInsteadOfGeneratingTokenZero() throws {
+        let healthy = try randomModel(.nano, seed: 26)
+        XCTAssertTrue(healthy.weights.nonFiniteParameters().isEmpty)
+        let name = "h.1.mlp.c_fc.weight"
+        var poisoned = try XCTUnwrap(healthy.weights.value(of: XCTUnwrap(healthy.layout.entry(named: name)).slot))
+        poisoned.withUnsafeMutableBufferPointer { $0[5] = .nan; $0[77] = .infinity; $0[$0.count - 1] = -.infinity }
+        let model = try healthy.replacingParameters([name: poisoned])
+        let bad = model.weights.nonFiniteParameters()
+        XCTAssertEqual(bad.map(\.name), [name])
+        XCTAssertEqual(bad.map(\.count), [3])
+        let session = try GenerationSession(model: model)
+        try session.start(prompt: [1, 2, 3])
+        assertThrows(file: #filePath, line: #line, { try session.next() }) {
+            guard case .invalidState(let message) = $0 else { return false }
+            return message.contains("\(name) (3)") && message.contains("NaN or infinity")
+        }
+    }
+
     func testConcurrentSessionsMatchSequentialOnes() async throws {
         let model = try randomModel(llamaNano, seed: 26)
         let sampling = self.sampling

@@ -81,7 +81,7 @@ final class CharacterTokenizerTests: XCTestCase {
             try CharacterTokenizer(contentsOf: duplicate)
         }
         let missing = directory.appendingPathComponent("missing.json")
-        XCTAssertThrowsTokenizerError(.fileAccess(path: missing.path, reason: "no such file")) {
+        XCTAssertThrowsTokenizerError(.fileAccess(path: missing.path, reason: "no such file or folder")) {
             try CharacterTokenizer(contentsOf: missing)
         }
     }

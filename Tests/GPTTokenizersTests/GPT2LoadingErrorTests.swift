@@ -52,6 +52,11 @@ final class GPT2LoadingErrorTests: XCTestCase {
             guard case .malformedJSON(path, 8, _) = $0 else { return false }
             return true
         }
+        let huge = try writeFiles(encoder: #"{"!": 1e400}"#, merges: [])
+        assertThrows({ try GPT2Tokenizer(directory: huge) }) {
+            guard case .malformedJSON(_, 6, let reason) = $0 else { return false }
+            return reason == "number '1e400' is out of range of a 64-bit float"
+        }
         let truncated = try writeFiles(encoder: #"{"!": 0, "\"": 1"#, merges: [])
         assertThrows({ try GPT2Tokenizer(directory: truncated) }) {
             guard case .malformedJSON(_, 16, _) = $0 else { return false }
@@ -123,10 +128,32 @@ final class GPT2LoadingErrorTests: XCTestCase {
         }
     }
 
+    func testEmptyOrVersionlessMergesFileIsInvalid() throws {
+        let directory = try writeFiles(encoder: Self.encoderJSON(Self.tinyVocabulary()), merges: Self.tinyMerges)
+        let bpe = directory.appendingPathComponent("vocab.bpe")
+        for contents in ["", "Ġ t\nh e\nĠt he\n"] {
+            try contents.write(to: bpe, atomically: true, encoding: .utf8)
+            assertThrows({ try GPT2Tokenizer(directory: directory) }) {
+                guard case .invalidVocabulary(bpe.path, let reason) = $0 else { return false }
+                return reason.contains(contents.isEmpty ? "the file is empty" : "#version") && reason.contains("truncated")
+            }
+        }
+    }
+
+    func testTruncatedMergesFileLeavesTokensUnreachableAndThrows() throws {
+        // Two of the three merges: 'Ġthe' (id 258) is then produced by no merge.
+        let directory = try writeFiles(encoder: Self.encoderJSON(Self.tinyVocabulary()), merges: Array(Self.tinyMerges.prefix(2)))
+        let path = directory.appendingPathComponent("vocab.bpe").path
+        assertThrows({ try GPT2Tokenizer(directory: directory) }) {
+            guard case .invalidVocabulary(path, let reason) = $0 else { return false }
+            return reason.contains("1 token(s)") && reason.contains("'Ġthe', id 258") && reason.contains("after 2 merge(s)")
+        }
+    }
+
     func testMissingFileThrowsFileAccess() throws {
         let directory = try makeTemporaryDirectory(self)
         let path = directory.appendingPathComponent("encoder.json").path
-        XCTAssertThrowsTokenizerError(.fileAccess(path: path, reason: "no such file")) {
+        XCTAssertThrowsTokenizerError(.fileAccess(path: path, reason: "no such file or folder")) {
             try GPT2Tokenizer(directory: directory)
         }
     }

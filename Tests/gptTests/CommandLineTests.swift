@@ -169,7 +169,7 @@ final class CommandLineTests: XCTestCase {
                       mentioning: ["--steps", "'abc'", "usage: gpt train"])
         assertFailure(try runGPT(["train", "--data", data.path, "--steps"], in: directory), status: 2, mentioning: ["--steps needs a value"])
         assertFailure(try runGPT(["train", "--data", directory.appendingPathComponent("missing.txt").path], in: directory), status: 2,
-                      mentioning: ["--data: no such file", "missing.txt"])
+                      mentioning: ["--data: ", "missing.txt: no such file"])
         assertFailure(try runGPT(["train", "--data", data.path, "--recompute", "bogus"] + Self.tinyModel, in: directory), status: 2,
                       mentioning: ["--recompute", "'bogus'"])
         assertFailure(try runGPT(["generate"], in: directory), status: 2, mentioning: ["--model is required", "usage: gpt generate"])

@@ -55,8 +55,13 @@ func gptExecutable() throws -> URL {
 /// Runs `gpt arguments` in `directory` (its working directory), waiting for it to end.
 /// Standard output and error go to files, so neither can fill a pipe and block the child.
 func runGPT(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
+    try runProgram(gptExecutable().path, arguments, in: directory, environment: environment)
+}
+
+/// Runs `executable arguments` in `directory`, waiting for it to end.
+func runProgram(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
-    process.executableURL = try gptExecutable()
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.currentDirectoryURL = directory

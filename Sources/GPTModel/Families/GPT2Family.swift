@@ -16,6 +16,12 @@ public enum GPT2Family: ModelFamily {
     /// Reads GPT-2's keys (`n_embd`, `n_head`, `n_layer`, `n_positions`, …) and GPTKit's
     /// extensions (see `GPTConfiguration`'s `Codable` conformance).
     public static func configuration(huggingFace json: [String: JSONConfigValue], file: String) throws -> GPTConfiguration {
+        // Numbers beyond any integer would not survive the round trip through JSONEncoder.
+        for (key, value) in json.sorted(by: { $0.key < $1.key }) {
+            if case .number(let number) = value, abs(number) >= 0x1p63 {
+                throw ModelError.invalidConfiguration("\(file): '\(key)' is \(number), out of range")
+            }
+        }
         let data = try JSONEncoder().encode(json)
         do { return try JSONDecoder().decode(GPTConfiguration.self, from: data) } catch let error as DecodingError {
             throw ModelError.invalidConfiguration("\(file): \(GPTConfiguration.describe(error))")

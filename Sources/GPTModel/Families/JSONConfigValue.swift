@@ -1,6 +1,7 @@
 // A parsed JSON value for configuration files, and typed reads of its keys with errors that
 // name the file and the key.
 import Foundation
+import GPTTokenizers
 
 /// A JSON value as it appears in a `config.json`.
 public enum JSONConfigValue: Sendable, Hashable, Codable {
@@ -18,6 +19,19 @@ public enum JSONConfigValue: Sendable, Hashable, Codable {
     case array([JSONConfigValue])
     /// An object.
     case object([String: JSONConfigValue])
+
+    /// The value of a document parsed by the package's JSON scanner.
+    package init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .integer(let number): self = .integer(number)
+        case .double(let number): self = .number(number)
+        case .string(let text): self = .string(text)
+        case .array(let items): self = .array(items.map(JSONConfigValue.init))
+        case .object(let members): self = .object(members.mapValues(JSONConfigValue.init))
+        }
+    }
 
     /// Decodes any JSON value.
     public init(from decoder: Decoder) throws {

@@ -1,6 +1,7 @@
 // The bytes behind immutable weights: an aligned allocation written once, or a read-only
 // memory map of a file. Either way nothing writes to them after initialisation.
 import Foundation
+import GPTFiles
 import GPTKernelCore
 #if canImport(Glibc)
 import Glibc
@@ -45,15 +46,17 @@ public final class WeightMemory: @unchecked Sendable {
     public init(mapping url: URL) throws {
         let path = url.path
         let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw TensorError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw TensorError.io("cannot open \(path): \(Files.reason(errno: errno))") }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw TensorError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw TensorError.io("\(path) is not a regular file") }
+        guard fstat(descriptor, &status) == 0 else { throw TensorError.io("cannot read \(path): \(Files.reason(errno: errno))") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorError.io("cannot map \(path): " + (Files.problemReading(url) ?? "is not a regular file"))
+        }
         let size = Int(status.st_size)
         guard size > 0 else { throw TensorError.malformedFile("\(url.lastPathComponent) is empty") }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
-            throw TensorError.io("cannot map \(path): \(String(cString: strerror(errno)))")
+            throw TensorError.io("cannot map \(path): \(Files.reason(errno: errno))")
         }
         base = UnsafeRawPointer(mapped)
         byteCount = size
