@@ -28,6 +28,11 @@ enum ModelLoading {
             let tokenizer = try tokenizerPath.map { try loadTokenizer($0) } ?? tokenizerInDirectory(url)
             return LoadedModel(model: model, tokenizer: tokenizer, description: "directory \(path)", prependsBOS: false)
         }
+        if url.pathExtension.lowercased() == "gguf" {
+            let model = try GPT(ggufAt: url)
+            let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
+            return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: false)
+        }
         let model = try GPT(llama2cCheckpointAt: url)
         let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
         return LoadedModel(model: model, tokenizer: tokenizer, description: "llama2.c checkpoint \(path)", prependsBOS: true)

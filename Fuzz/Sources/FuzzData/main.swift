@@ -23,7 +23,8 @@ func fuzzData(_ input: UnsafeBufferPointer<UInt8>) {
     let text = scratch.appendingPathComponent("input.txt")
     let shard = scratch.appendingPathComponent("input.bin")
     guard (try? data.write(to: text)) != nil, (try? data.write(to: shard)) != nil else { return }
-    if let characters = try? String(contentsOf: text, encoding: .utf8).map({ CharacterTokenizer(trainingText: $0) }) {
+    if let decoded = try? String(contentsOf: text, encoding: .utf8) {
+        let characters = CharacterTokenizer(trainingText: decoded)
         if let dataset = try? TokenDataset(contentsOf: text, tokenizer: characters) {
             _ = try? characters.decode(dataset.tokens.prefix(64).map(Int.init))
         }
