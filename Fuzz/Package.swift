@@ -19,6 +19,7 @@ let package = Package(
         .executableTarget(name: "FuzzFiles", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzData", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,9 @@ struct BytePairModel: Sendable {
     let tokenBytes: [UInt8]
     /// Token `id`'s bytes are `tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]`.
     let tokenOffsets: [Int32]
-    /// `initialTokens[byte]` is the id of the one-byte token that starts every merge.
+    /// `initialTokens[byte]` is the id of the one-byte token that starts every merge, or -1
+    /// when the vocabulary has none (such bytes are dropped, as Hugging Face's BPE without an
+    /// unknown token drops them; SmolLM2 lacks a few control bytes).
     let initialTokens: [Int32]
     /// The merge ranks.
     let merges: MergeTable
@@ -30,11 +32,15 @@ struct BytePairModel: Sendable {
     @inline(__always)
     func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, appendingTo symbols: inout [Int32]) {
         let start = symbols.count
-        for byte in piece { symbols.append(initialTokens[Int(byte)]) }
+        for byte in piece {
+            let id = initialTokens[Int(byte)]
+            if id >= 0 { symbols.append(id) }
+        }
+        let appended = symbols.count - start
         let kept = symbols.withUnsafeMutableBufferPointer { buffer in
             BytePairMerge.apply(merges, to: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
         }
-        symbols.removeLast(piece.count - kept)
+        symbols.removeLast(appended - kept)
     }
 }
 
@@ -202,13 +208,15 @@ struct BytePairModelBuilder {
 
     // MARK: Result
 
-    /// Returns the model; throws if a byte has no one-byte token.
-    func build() throws -> BytePairModel {
+    /// Returns the model; throws if a byte has no one-byte token, unless `allowingMissingBytes`
+    /// (vocabularies that omit a few bytes, whose encoders drop them).
+    func build(allowingMissingBytes: Bool = false) throws -> BytePairModel {
         guard let merges else { preconditionFailure("finishVocabulary must be called before build") }
         var initialTokens = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
             let text = ByteLevelAlphabet.text(of: [UInt8(byte)])
             guard let id = idsByText.value(for: Array(text.utf8)) else {
+                if allowingMissingBytes { continue }
                 throw TokenizerError.invalidVocabulary(
                     path: vocabularyPath,
                     reason: "no token for byte 0x\(String(byte, radix: 16, uppercase: true)) ('\(text)'); a byte-level vocabulary needs all 256")

@@ -39,6 +39,17 @@ enum ScalarClass: UInt8 {
     }
 }
 
+// MARK: - Variants
+
+/// How a byte-level BPE tokenizer splits text into pieces before merging.
+public enum PreTokenization: String, Sendable, Hashable, CaseIterable {
+    /// GPT-2's pattern (GGUF `tokenizer.ggml.pre` `default`/`gpt2`; Hugging Face ByteLevel).
+    case gpt2
+    /// Every number character alone, then GPT-2's pattern on the text between them (GGUF
+    /// `smollm`, `starcoder`, `refact`; Hugging Face `Sequence[Digits(individual_digits), ByteLevel]`).
+    case gpt2IndividualDigits
+}
+
 // MARK: - Pre-tokenizer
 
 /// Splits UTF-8 text into GPT-2 pre-tokens (words with their leading space, numbers, runs of
@@ -56,6 +67,32 @@ enum GPT2PreTokenizer {
             let end = pieceEnd(in: text, from: start)
             try body(start, end)
             start = end
+        }
+    }
+
+    /// Calls `body(start, end)` for each pre-token of `text` under `mode`.
+    @inline(__always)
+    static func forEachPiece(
+        in text: UnsafeBufferPointer<UInt8>, mode: PreTokenization, _ body: (_ start: Int, _ end: Int) throws -> Void
+    ) rethrows {
+        guard mode == .gpt2IndividualDigits else { return try forEachPiece(in: text, body) }
+        // Each number scalar is a piece; GPT-2's pattern splits the text between them.
+        var segmentStart = 0, position = 0
+        while position < text.count {
+            let (kind, length) = scalarClass(in: text, at: position)
+            guard kind == .number else {
+                position += length
+                continue
+            }
+            if position > segmentStart {
+                try forEachPiece(in: UnsafeBufferPointer(rebasing: text[segmentStart..<position])) { try body(segmentStart + $0, segmentStart + $1) }
+            }
+            try body(position, position + length)
+            position += length
+            segmentStart = position
+        }
+        if text.count > segmentStart {
+            try forEachPiece(in: UnsafeBufferPointer(rebasing: text[segmentStart..<text.count])) { try body(segmentStart + $0, segmentStart + $1) }
         }
     }
 

@@ -67,7 +67,8 @@ extension GPT2Tokenizer {
             let (left, right) = try reader.mergePair(merge, index: index)
             try builder.addMerge(left: left, right: right, path: path, line: index + 1)
         }
-        self.init(model: try builder.build())
+        // Hugging Face's BPE drops a byte that has no token (no unk_token): so does this one.
+        self.init(model: try builder.build(allowingMissingBytes: true))
     }
 }
 

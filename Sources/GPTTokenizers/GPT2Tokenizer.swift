@@ -27,13 +27,20 @@ public struct GPT2Tokenizer: Tokenizer {
     let sharedCache = SharedPieceCache()
     /// Special tokens sorted longest first, so the longest match wins at a position.
     private let specialsByLength: [(bytes: [UInt8], id: Int)]
+    /// How text is split into pieces before merging.
+    public let preTokenization: PreTokenization
+    private let declaredBOS: Int?
+    private let declaredEOS: Int?
 
     /// The conventional name of GPT-2's end-of-text token.
     public static let endOfText = "<|endoftext|>"
 
     /// Creates a tokenizer from a checked model.
-    init(model: BytePairModel) {
+    init(model: BytePairModel, preTokenization: PreTokenization = .gpt2, bosTokenID: Int? = nil, eosTokenID: Int? = nil) {
         self.model = model
+        self.preTokenization = preTokenization
+        declaredBOS = bosTokenID
+        declaredEOS = eosTokenID
         self.specialsByLength = model.specialTokens
             .map { (Array($0.key.utf8), $0.value) }
             .sorted { $0.0.count != $1.0.count ? $0.0.count > $1.0.count : $0.0.lexicographicallyPrecedes($1.0) }
@@ -47,11 +54,13 @@ public struct GPT2Tokenizer: Tokenizer {
     /// The special tokens by name (for GPT-2, `["<|endoftext|>": 50256]`).
     public var specialTokens: [String: Int] { model.specialTokens }
 
-    /// `<|endoftext|>`, which GPT-2 uses to begin a sequence too; nil if absent.
-    public var bosTokenID: Int? { model.specialTokens[Self.endOfText] }
+    /// The id that begins a sequence: the one the file declares (GGUF
+    /// `tokenizer.ggml.bos_token_id`), else `<|endoftext|>` as GPT-2; nil if absent.
+    public var bosTokenID: Int? { declaredBOS ?? model.specialTokens[Self.endOfText] }
 
-    /// `<|endoftext|>`, which ends a document; nil if absent.
-    public var eosTokenID: Int? { model.specialTokens[Self.endOfText] }
+    /// The id that ends a sequence: the one the file declares (GGUF
+    /// `tokenizer.ggml.eos_token_id`), else `<|endoftext|>`; nil if absent.
+    public var eosTokenID: Int? { declaredEOS ?? model.specialTokens[Self.endOfText] }
 
     /// Returns the ids of `text`, with special-token names in it encoded as plain text (as
     /// tiktoken's `encode_ordinary`). Never throws.
@@ -76,7 +85,8 @@ public struct GPT2Tokenizer: Tokenizer {
             var output: [Int] = []
             output.reserveCapacity(utf8.count / 3 + 16)
             var encoder = PieceEncoder(
-                model: model, sharedCache: sharedCache, usesLocalCache: utf8.count >= PieceEncoder.localCacheThreshold)
+                model: model, sharedCache: sharedCache, usesLocalCache: utf8.count >= PieceEncoder.localCacheThreshold,
+                preTokenization: preTokenization)
             if allowedSpecial.isEmpty {
                 encoder.encode(utf8, into: &output)
             } else {
@@ -158,11 +168,13 @@ struct PieceEncoder {
     let model: BytePairModel
     let sharedCache: SharedPieceCache?
     private let usesLocalCache: Bool
+    private let preTokenization: PreTokenization
     private var cache = PieceCache()
     private var symbols: [Int32] = []
 
-    init(model: BytePairModel, sharedCache: SharedPieceCache?, usesLocalCache: Bool = true) {
+    init(model: BytePairModel, sharedCache: SharedPieceCache?, usesLocalCache: Bool = true, preTokenization: PreTokenization = .gpt2) {
         self.model = model
+        self.preTokenization = preTokenization
         self.sharedCache = sharedCache
         self.usesLocalCache = usesLocalCache
         symbols.reserveCapacity(64)
@@ -170,7 +182,7 @@ struct PieceEncoder {
 
     /// Appends the ids of `text` (valid UTF-8, no special tokens) to `output`.
     mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
-        GPT2PreTokenizer.forEachPiece(in: text) { start, end in
+        GPT2PreTokenizer.forEachPiece(in: text, mode: preTokenization) { start, end in
             let piece = UnsafeBufferPointer(rebasing: text[start..<end])
             if usesLocalCache && cache.appendIDs(of: piece, to: &output) { return }
             symbols.removeAll(keepingCapacity: true)

@@ -62,6 +62,7 @@ enum InfoCommand {
             print("weights: \(nonFinite.count) tensor(s) hold NaN or infinity: "
                 + nonFinite.prefix(5).map { "\($0.name) (\($0.count) elements)" }.joined(separator: ", "))
         }
+        if let file = loaded.gguf { printSummary(of: file) }
         if let tokenizer = loaded.tokenizer { print("tokenizer: \(type(of: tokenizer)), \(tokenizer.vocabularySize) tokens") }
         let state = try PathArguments.url(path, option: "model").appendingPathComponent("trainer.json")
         if let data = try? Data(contentsOf: state), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -72,3 +73,21 @@ enum InfoCommand {
         }
     }
 }
+
+extension InfoCommand {
+    /// A GGUF's metadata in brief: architecture, tensor formats, tokenizer, chat template.
+    static func printSummary(of file: GGUFFile) {
+        let m = file.metadata
+        var formats: [String: Int] = [:]
+        for tensor in file.tensors { formats[tensor.format.rawValue, default: 0] += 1 }
+        print("GGUF v\(file.version): \(m["general.name"]?.string.map { "'\($0)', " } ?? "")architecture \(m["general.architecture"]?.string ?? "?"), "
+              + "\(file.metadata.count) metadata keys, \(file.tensors.count) tensors ("
+              + formats.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")")
+        let tokens = m["tokenizer.ggml.tokens"]?.array?.count ?? 0, merges = m["tokenizer.ggml.merges"]?.array?.count ?? 0
+        print("GGUF tokenizer: \(m["tokenizer.ggml.model"]?.string ?? "none") (pre \(m["tokenizer.ggml.pre"]?.string ?? "default")), "
+              + "\(tokens) tokens, \(merges) merges, bos \(m["tokenizer.ggml.bos_token_id"]?.integer.map(String.init) ?? "-"), "
+              + "eos \(m["tokenizer.ggml.eos_token_id"]?.integer.map(String.init) ?? "-")")
+        if let template = m["tokenizer.chat_template"]?.string { print("chat template: \(template.utf8.count) bytes") }
+    }
+}
+

@@ -9,6 +9,8 @@ struct LoadedModel {
     let description: String
     /// Prepend BOS to prompts (llama2.c models were trained with it).
     let prependsBOS: Bool
+    /// The parsed file of a GGUF model (its metadata: chat template, special tokens).
+    var gguf: GGUFFile? = nil
 }
 
 enum ModelLoading {
@@ -29,13 +31,28 @@ enum ModelLoading {
             return LoadedModel(model: model, tokenizer: tokenizer, description: "directory \(path)", prependsBOS: false)
         }
         if url.pathExtension.lowercased() == "gguf" {
-            let model = try GPT(ggufAt: url)
+            let file = try GGUFFile(contentsOf: url)
+            let model = try GPT(gguf: file, name: url.lastPathComponent)
             let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
-            return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: false)
+                ?? file.tokenizer(name: url.lastPathComponent)
+            return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: false, gguf: file)
         }
         let model = try GPT(llama2cCheckpointAt: url)
         let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
         return LoadedModel(model: model, tokenizer: tokenizer, description: "llama2.c checkpoint \(path)", prependsBOS: true)
+    }
+
+    /// Only the tokenizer of `modelPath` (no weights are loaded): `tokenizerPath` if given,
+    /// else a GGUF's metadata or a folder's tokenizer files.
+    static func tokenizer(modelPath: String, tokenizerPath: String?) throws -> (any Tokenizer)? {
+        if let tokenizerPath { return try loadTokenizer(tokenizerPath) }
+        let url = try PathArguments.url(modelPath, option: "model")
+        if url.pathExtension.lowercased() == "gguf" { return try GGUFFile(contentsOf: url).tokenizer(name: url.lastPathComponent) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw UsageError(message: "--model: no such file or directory: \(modelPath)")
+        }
+        return isDirectory.boolValue ? try tokenizerInDirectory(url) : nil
     }
 
     /// The tokenizer files a directory holds: `tokenizer.json` (characters or Hugging Face),

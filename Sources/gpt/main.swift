@@ -9,7 +9,8 @@ commands:
   train      train a model on a text (without --data: on generated addition problems)
   generate   continue a prompt with a trained, Hugging Face GPT-2 or llama2.c model
   eval       loss and perplexity of a model on a text
-  info       configuration and size of a model
+  info       configuration and size of a model (and a GGUF's metadata)
+  tokenize   the token ids of standard input under a model's tokenizer
 Every command takes --threads N (default: GPTKIT_THREADS, else one per core).
 """
 
@@ -22,6 +23,7 @@ arguments.removeFirst()
 let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
     "train": (TrainCommand.run, TrainCommand.usage), "generate": (GenerateCommand.run, GenerateCommand.usage),
     "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
+    "tokenize": (TokenizeCommand.run, TokenizeCommand.usage),
 ]
 if ["-h", "--help", "help"].contains(command) {
     print(usage)

@@ -1,0 +1,56 @@
+// The tokenizer a GGUF file carries in its metadata: `tokenizer.ggml.model` `gpt2` (byte-level
+// BPE: tokens, merges, token types, and a pre-tokenizer named by `tokenizer.ggml.pre`).
+import GPTTensor
+import GPTTokenizers
+
+extension GGUFFile {
+    /// GGUF token types (`tokenizer.ggml.token_type`): 1 normal, 2 unknown, 3 control, 4 user
+    /// defined, 5 unused, 6 byte.
+    static let controlTokenType = 3, userDefinedTokenType = 4
+
+    /// The `tokenizer.ggml.pre` names GPTKit reads, and their pre-tokenization.
+    public static let preTokenizations: [String: PreTokenization] = [
+        "default": .gpt2, "gpt2": .gpt2, "smollm": .gpt2IndividualDigits, "starcoder": .gpt2IndividualDigits,
+        "refact": .gpt2IndividualDigits,
+    ]
+
+    /// The file's tokenizer, or nil if its metadata has none (`tokenizer.ggml.model` absent or
+    /// `none`).
+    ///
+    /// ```swift
+    /// let file = try GGUFFile(contentsOf: url)
+    /// let tokenizer = try file.tokenizer()!              // SmolLM2: byte-level BPE, 49,152 ids
+    /// let ids = try tokenizer.encode("Hello")
+    /// ```
+    /// - Throws: `ModelError.invalidConfiguration` for missing or mistyped keys,
+    ///   `.unsupported` for tokenizer models and pre-tokenizers GPTKit does not implement, and
+    ///   the tokenizer's own errors for an inconsistent vocabulary.
+    public func tokenizer(name: String = "GGUF") throws -> (any Tokenizer)? {
+        guard let kind = metadata["tokenizer.ggml.model"]?.string, kind != "none" else { return nil }
+        func fail(_ key: String, _ problem: String) -> ModelError { .invalidConfiguration("\(name): '\(key)' \(problem)") }
+        guard kind == "gpt2" else {
+            throw ModelError.unsupported("\(name): tokenizer.ggml.model '\(kind)' (GPTKit reads 'gpt2', byte-level BPE)")
+        }
+        guard let tokens = metadata["tokenizer.ggml.tokens"]?.strings else { throw fail("tokenizer.ggml.tokens", "must be an array of strings") }
+        guard let merges = metadata["tokenizer.ggml.merges"]?.strings else { throw fail("tokenizer.ggml.merges", "must be an array of strings") }
+        let pre = metadata["tokenizer.ggml.pre"]?.string ?? "default"
+        guard let preTokenization = Self.preTokenizations[pre] else {
+            throw ModelError.unsupported("\(name): tokenizer.ggml.pre '\(pre)' (GPTKit implements \(Self.preTokenizations.keys.sorted().joined(separator: ", ")))")
+        }
+        var special = Set<Int>()
+        if let value = metadata["tokenizer.ggml.token_type"] {
+            guard let types = value.integers, types.count == tokens.count else {
+                throw fail("tokenizer.ggml.token_type", "must be an integer array as long as the tokens (\(tokens.count))")
+            }
+            for (id, type) in types.enumerated() where type == Self.controlTokenType || type == Self.userDefinedTokenType { special.insert(id) }
+        }
+        func id(_ key: String) throws -> Int? {
+            guard let value = metadata[key] else { return nil }
+            guard let id = value.integer, (0..<tokens.count).contains(id) else { throw fail(key, "must be a token id below \(tokens.count)") }
+            return id
+        }
+        let bos = try id("tokenizer.ggml.bos_token_id"), eos = try id("tokenizer.ggml.eos_token_id")
+        return try GPT2Tokenizer(tokens: tokens, merges: merges, specialTokenIDs: special, bosTokenID: bos, eosTokenID: eos,
+                                 preTokenization: preTokenization, source: name)
+    }
+}
