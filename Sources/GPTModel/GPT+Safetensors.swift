@@ -4,6 +4,7 @@ import Foundation
 import GPTFiles
 import GPTLayers
 import GPTTensor
+import GPTTokenizers
 
 extension GPT {
     /// Whether a parameter is one of GPT-2's `Conv1D` weights (stored `[in, out]` by Hugging Face).
@@ -18,9 +19,40 @@ extension GPT {
     /// let model = try GPT(directory: URL(fileURLWithPath: "Fixtures/tiny-gpt2"))
     /// ```
     /// - Throws: `ModelError` naming the file and the problem (see `init(safetensors:configuration:)`).
+    /// A sharded checkpoint (`model.safetensors.index.json` naming `model-0000N-of-0000M.safetensors`
+    /// files) is read from all of its shards.
     public convenience init(directory: URL) throws {
         let configuration = try GPTConfiguration(contentsOf: directory.appendingPathComponent("config.json"))
-        try self.init(safetensors: directory.appendingPathComponent("model.safetensors"), configuration: configuration)
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path),
+           FileManager.default.fileExists(atPath: index.path) {
+            try self.init(safetensorsShards: Self.shards(ofIndex: index), configuration: configuration)
+        } else {
+            try self.init(safetensors: directory.appendingPathComponent("model.safetensors"), configuration: configuration)
+        }
+    }
+
+    /// The shard files a `model.safetensors.index.json` names in its `weight_map`, in order.
+    /// - Throws: `ModelError.malformedFile` for a missing map or a shard name that is not a
+    ///   plain file name beside the index.
+    public static func shards(ofIndex url: URL) throws -> [URL] {
+        let data: Data
+        do { data = try Files.read(url) } catch { throw ModelError.io("cannot read \(url.path): \(error.reason)") }
+        let parsed: JSONValue
+        do { parsed = try JSONSyntax.parse(data, path: url.lastPathComponent) } catch let error as TokenizerError {
+            throw ModelError.malformedFile(error.localizedDescription)
+        }
+        guard case .object(let top) = parsed, case .object(let map)? = top["weight_map"], !map.isEmpty else {
+            throw ModelError.malformedFile("\(url.lastPathComponent): no 'weight_map' object of tensor → shard file")
+        }
+        var names = Set<String>()
+        for (tensor, value) in map {
+            guard case .string(let shard) = value, !shard.isEmpty, !shard.contains("/"), shard != "..", shard != "." else {
+                throw ModelError.malformedFile("\(url.lastPathComponent): weight_map['\(tensor)'] is not a file name beside the index")
+            }
+            names.insert(shard)
+        }
+        return names.sorted().map { url.deletingLastPathComponent().appendingPathComponent($0) }
     }
 
     /// Loads the weights of `configuration` from a safetensors file with the family's Hugging
@@ -35,21 +67,44 @@ extension GPT {
     ///   configuration; `.unexpectedTensor` for tensors the configuration has no place for;
     ///   `.unsupported` for other data types. Nothing is allocated before the file checks out.
     public convenience init(safetensors url: URL, configuration: GPTConfiguration) throws {
+        try self.init(safetensorsShards: [url], configuration: configuration)
+    }
+
+    /// Loads the weights of `configuration` from the shards of one checkpoint (each tensor in
+    /// exactly one of them), as `init(safetensors:configuration:)` does from one file.
+    /// - Throws: as `init(safetensors:configuration:)`, and `.malformedFile` for a tensor in
+    ///   two shards.
+    public convenience init(safetensorsShards urls: [URL], configuration: GPTConfiguration) throws {
         let architecture = try Architecture(configuration)
-        let fileName = url.lastPathComponent
-        let memory = try ModelError.wrap(fileName) { try WeightMemory(mapping: url) }
-        let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: memory.base), count: memory.byteCount, deallocator: .none)
-        let file = try ModelError.wrap(fileName) { try SafetensorsFile(data: bytes, name: fileName) }
-        let plan = try Self.match(file, architecture: architecture, fileName: fileName)
+        let fileName = urls.count == 1 ? urls[0].lastPathComponent : "\(urls.count) shards (\(urls.first?.lastPathComponent ?? "-"), …)"
+        var memories: [WeightMemory] = [], files: [SafetensorsFile] = []
+        var entries: [String: SafetensorsFile.Entry] = [:], shardOf: [String: Int] = [:]
+        for url in urls {
+            let name = url.lastPathComponent
+            let memory = try ModelError.wrap(name) { try WeightMemory(mapping: url) }
+            let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: memory.base), count: memory.byteCount, deallocator: .none)
+            let file = try ModelError.wrap(name) { try SafetensorsFile(data: bytes, name: name) }
+            for (tensor, entry) in file.entries {
+                if let other = shardOf[tensor] {
+                    throw ModelError.malformedFile("tensor '\(tensor)' is in both \(urls[other].lastPathComponent) and \(name)")
+                }
+                entries[tensor] = entry
+                shardOf[tensor] = files.count
+            }
+            memories.append(memory)
+            files.append(file)
+        }
+        let plan = try Self.match(entries, architecture: architecture, fileName: fileName)
+        func shard(_ item: PlannedTensor) -> Int { shardOf[item.name]! }
         // F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are widened into one block.
-        let converted = plan.filter { $0.stored.dataType != "F32" || (file.dataOffset + $0.stored.byteRange.lowerBound) % 4 != 0 }
+        let converted = plan.filter { $0.stored.dataType != "F32" || (files[shard($0)].dataOffset + $0.stored.byteRange.lowerBound) % 4 != 0 }
         let convertedCount = converted.reduce(0) { $0 + ($1.entry.slot.count + 15) / 16 * 16 }
         var convertedOffsets: [Int: Int] = [:]
         let block = try WeightMemory(floatCount: max(1, convertedCount)) { target in
             var position = 0
             for item in converted {
                 try ModelError.wrap("\(fileName): \(item.name)") {
-                    try file.read(named: item.name, into: UnsafeMutableBufferPointer(start: target + position, count: item.entry.slot.count))
+                    try files[shard(item)].read(named: item.name, into: UnsafeMutableBufferPointer(start: target + position, count: item.entry.slot.count))
                 }
                 convertedOffsets[item.entry.slot.index] = position
                 position += (item.entry.slot.count + 15) / 16 * 16
@@ -61,10 +116,10 @@ extension GPT {
         for item in plan {
             let (outputs, inputs) = WeightStore.matrixShape(item.entry.slot.shape)
             let base = convertedOffsets[item.entry.slot.index].map { UnsafeRawPointer(convertedBase + $0) }
-                ?? memory.base + file.dataOffset + item.stored.byteRange.lowerBound
+                ?? memories[shard(item)].base + files[shard(item)].dataOffset + item.stored.byteRange.lowerBound
             matrices.append(WeightMatrix(base: base, format: .float32, outputs: outputs, inputs: inputs, isTransposed: item.isTransposed))
         }
-        let store = try ModelError.wrap(fileName) { try WeightStore(layout: architecture.layout, matrices: matrices, memory: [memory, block]) }
+        let store = try ModelError.wrap(fileName) { try WeightStore(layout: architecture.layout, matrices: matrices, memory: memories + [block]) }
         self.init(architecture: architecture, weights: store)
     }
 
@@ -78,20 +133,20 @@ extension GPT {
 
     /// Pairs every parameter of the architecture with its tensor in `file`, checking shapes and
     /// data types, and rejecting tensors that have no parameter.
-    static func match(_ file: SafetensorsFile, architecture: Architecture, fileName: String) throws -> [PlannedTensor] {
+    static func match(_ entries: [String: SafetensorsFile.Entry], architecture: Architecture, fileName: String) throws -> [PlannedTensor] {
         let family = architecture.family
-        var remaining = Set(file.entries.keys)
+        var remaining = Set(entries.keys)
         var plan: [PlannedTensor] = []
         for entry in architecture.layout.entries {
             let stored = family.huggingFaceTensor(for: entry.name)
-            let present = stored.names.filter { file.entries[$0] != nil }
+            let present = stored.names.filter { entries[$0] != nil }
             guard let name = present.first else {
                 throw ModelError.missingTensor("\(fileName) has no '\(stored.names[0])', which the configuration needs")
             }
             if present.count > 1 {
                 throw ModelError.malformedFile("\(fileName): both '\(present[0])' and '\(present[1])' name parameter \(entry.name)")
             }
-            let info = file.entries[name]!
+            let info = entries[name]!
             let shape = entry.slot.shape
             let expected = stored.isTransposed && shape.count == 2 ? [shape[1], shape[0]] : shape
             guard info.shape == expected else {

@@ -40,6 +40,34 @@ final class FamilyFixtureTests: XCTestCase {
         XCTAssertNil(model.layout.entry(named: "model.layers.0.self_attn.o_proj.bias"))
     }
 
+    /// BF16 checkpoints in three shards with `model.safetensors.index.json`, as
+    /// `save_pretrained(max_shard_size=…)` writes them (Fixtures/make_gguf_fixtures.py).
+    func testShardedBFloat16CheckpointsMatchTransformers() throws {
+        let reference = try SafetensorsFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-bf16-reference.safetensors"))
+        for (folder, modelType) in [("tiny-llama-bf16", "llama"), ("tiny-mistral-bf16", "mistral")] {
+            let directory = fixturesDirectory.appendingPathComponent(folder)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path))
+            XCTAssertEqual(try GPT.shards(ofIndex: directory.appendingPathComponent("model.safetensors.index.json")).count, 3)
+            let model = try GPT(directory: directory)
+            XCTAssertEqual(model.configuration.modelType, "llama", "Mistral without a sliding window is read by the Llama family")
+            let prefix = modelType
+            let tokens = try reference.integers(named: "\(prefix).tokens")
+            let logits = try model.forward(tokens: tokens, batch: 2, time: 7)
+            assertClose(logits.scalars, try reference.tensor(named: "\(prefix).logits").scalars, rtol: 1e-4, atol: 1e-4, "\(folder) logits")
+        }
+        // A tensor in two shards, and a shard name that leaves the folder, are refused.
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-shards-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try FileManager.default.copyItem(at: fixturesDirectory.appendingPathComponent("tiny-llama-bf16"), to: broken)
+        let index = broken.appendingPathComponent("model.safetensors.index.json")
+        try Data(#"{"weight_map": {"lm_head.weight": "../model-00001-of-00003.safetensors"}}"#.utf8).write(to: index)
+        assertThrows({ try GPT(directory: broken) }) { if case .malformedFile(let m) = $0 { m.contains("not a file name beside the index") } else { false } }
+        try FileManager.default.copyItem(at: broken.appendingPathComponent("model-00001-of-00003.safetensors"),
+                                         to: broken.appendingPathComponent("model-00004-of-00003.safetensors"))
+        try Data(#"{"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors", "c": "model-00003-of-00003.safetensors", "d": "model-00004-of-00003.safetensors"}}"#.utf8).write(to: index)
+        assertThrows({ try GPT(directory: broken) }) { if case .malformedFile(let m) = $0 { m.contains("is in both") } else { false } }
+    }
+
     func testSavedFamiliesReloadIdentically() throws {
         for family in ["llama", "qwen2"] {
             let model = try GPT(directory: fixturesDirectory.appendingPathComponent("tiny-\(family)"))
