@@ -25,6 +25,11 @@ public final class GenerationSession {
     public private(set) var generatedCount = 0
     /// Why generation ended, once it has.
     public private(set) var finishReason: FinishReason?
+    /// How many prompt tokens the last `start(prompt:reusingCachedPrefix:)` took from the
+    /// cache instead of running them again.
+    public private(set) var reusedTokenCount = 0
+    /// Whether cache position i holds `tokens[i]` (false after the context slid).
+    private var cacheMirrorsTokens = false
 
     private var generator: RandomGenerator
     /// The logits `[V]` for the position after the last fed token, and a scratch copy.
@@ -66,10 +71,13 @@ public final class GenerationSession {
     // MARK: - Generation
 
     /// Starts (or restarts) with `prompt`: resets the cache and the random generator (to
-    /// `options.seed`) and runs the prompt in one pass.
+    /// `options.seed`) and runs the prompt in one pass. With `reusingCachedPrefix`, the part of
+    /// `prompt` that begins the sequence already in the cache (the previous prompt and reply:
+    /// a chat's earlier turns) is kept and only the rest is run (`reusedTokenCount` says how
+    /// many were kept); the results are those of a fresh start.
     /// - Throws: `ModelError.invalidInput` for an empty prompt, `.tokenOutOfRange`, or
     ///   `.contextOverflow` for a prompt longer than the cache under the `.stop` policy.
-    public func start(prompt: [Int]) throws {
+    public func start(prompt: [Int], reusingCachedPrefix: Bool = false) throws {
         started = false
         guard !prompt.isEmpty else { throw ModelError.invalidInput("the prompt needs at least one token (e.g. BOS)") }
         try model.checkTokenIDs(prompt)  // all of it, also what a slide drops
@@ -80,8 +88,17 @@ public final class GenerationSession {
             }
             window = Array(prompt.suffix(slideKeep))
         }
-        cache.reset()
-        try model.decode(tokens: window, cache: cache, allLogits: false, into: logits)
+        // The cache holds tokens[0..<cache.length] (the last produced token is never fed).
+        var kept = 0
+        if reusingCachedPrefix && cacheMirrorsTokens && window.count == prompt.count {
+            let limit = min(cache.length, window.count - 1)  // at least one token runs, for the logits
+            while kept < limit && tokens[kept] == window[kept] { kept += 1 }
+        }
+        if kept > 0 { try cache.truncate(to: kept) } else { cache.reset() }
+        cacheMirrorsTokens = false
+        try model.decode(tokens: Array(window[kept...]), cache: cache, allLogits: false, into: logits)
+        cacheMirrorsTokens = window.count == prompt.count
+        reusedTokenCount = kept
         for id in seenIDs { seen[Int(id)] = false }
         seenIDs.removeAll(keepingCapacity: true)
         prompt.forEach(markSeen)
@@ -105,6 +122,7 @@ public final class GenerationSession {
                     return nil
                 }
                 cache.reset()
+                cacheMirrorsTokens = false
                 try model.decode(tokens: Array(tokens.suffix(slideKeep)), cache: cache, allLogits: false, into: logits)
             } else {
                 try model.decode(tokens: [token], cache: cache, allLogits: false, into: logits)

@@ -15,6 +15,8 @@ commands:
                                    (--mapped: on the weights saved and loaded back by mmap)
   load [--preset gpt2-small] [--repeats N] [--json] [--no-python]
                                    GPT(directory:) time on a saved checkpoint vs safetensors' load_file
+  gguf [--model FILE.gguf] [--repeats N] [--tokens N] [--json] [--no-python]
+                                   a GGUF model (SmolLM2): file to first token, float32 decode vs transformers
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
@@ -36,6 +38,7 @@ do {
     case "train": try runTrainBenchmark(arguments: arguments)
     case "generate": try runGenerateBenchmark(arguments: arguments)
     case "load": try runLoadBenchmark(arguments: arguments)
+    case "gguf": try runGGUFBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

@@ -106,6 +106,32 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    func testRestartingReusesTheCachedPrefixAndGivesFreshResults() throws {
+        let model = try randomModel(.nano, seed: 31)
+        let options = GenerationOptions(maximumNewTokens: 5)
+        let session = try GenerationSession(model: model, options: options)
+        let first = [1, 2, 3, 4]
+        let reply = try session.generate(prompt: first)
+        XCTAssertEqual(session.reusedTokenCount, 0)
+        // The next turn begins with the whole first turn: everything but the unfed last reply token is reused.
+        let second = first + reply + [7, 8]
+        try session.start(prompt: second, reusingCachedPrefix: true)
+        XCTAssertEqual(session.reusedTokenCount, first.count + reply.count - 1)
+        var continued: [Int] = []
+        while let token = try session.next() { continued.append(token) }
+        let fresh = try GenerationSession(model: model, options: options)
+        XCTAssertEqual(continued, try fresh.generate(prompt: second))
+        try fresh.start(prompt: second)
+        try session.start(prompt: second, reusingCachedPrefix: true)
+        XCTAssertEqual(session.reusedTokenCount, second.count - 1, "all but the last prompt token")
+        assertClose(session.nextTokenLogits.scalars, fresh.nextTokenLogits.scalars, rtol: 1e-5, atol: 1e-5, "logits after reuse")
+        // A prompt that diverges early keeps only the common part; without the flag nothing is kept.
+        try session.start(prompt: [1, 2, 9, 9], reusingCachedPrefix: true)
+        XCTAssertEqual(session.reusedTokenCount, 2)
+        try session.start(prompt: second)
+        XCTAssertEqual(session.reusedTokenCount, 0)
+    }
+
     func testConcurrentSessionsMatchSequentialOnes() async throws {
         let model = try randomModel(llamaNano, seed: 26)
         let sampling = self.sampling
