@@ -79,7 +79,8 @@ func runPython(script: String, input: String, environment extra: [String: String
     let stdinPipe = Pipe(), stdoutPipe = Pipe()
     process.standardInput = stdinPipe
     process.standardOutput = stdoutPipe
-    process.standardError = FileHandle.nullDevice
+    // GPTKIT_BENCH_VERBOSE=1 shows the peer's own messages (why it failed).
+    if ProcessInfo.processInfo.environment["GPTKIT_BENCH_VERBOSE"] == nil { process.standardError = FileHandle.nullDevice }
     do { try process.run() } catch { return nil }
     stdinPipe.fileHandleForWriting.write(Data(input.utf8))
     try? stdinPipe.fileHandleForWriting.close()

@@ -61,7 +61,7 @@ func runGGUFBenchmark(arguments: [String]) throws {
         torch.set_num_threads(\(Parallel.threadCount))
         path = sys.stdin.readline().strip(); n = int(sys.stdin.readline())
         model = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path), dtype=torch.float32).eval()
-        ids = torch.tensor([\(prompt.map(String.init).joined(separator: ", "))])
+        ids = torch.tensor([[\(prompt.map(String.init).joined(separator: ", "))]])
         def run(k):
             best = 1e9
             for _ in range(3):
