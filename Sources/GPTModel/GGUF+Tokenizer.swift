@@ -11,7 +11,7 @@ extension GGUFFile {
     /// The `tokenizer.ggml.pre` names GPTKit reads, and their pre-tokenization.
     public static let preTokenizations: [String: PreTokenization] = [
         "default": .gpt2, "gpt2": .gpt2, "smollm": .gpt2IndividualDigits, "starcoder": .gpt2IndividualDigits,
-        "refact": .gpt2IndividualDigits,
+        "refact": .gpt2IndividualDigits, "llama-bpe": .llama3, "llama3": .llama3, "qwen2": .qwen2,
     ]
 
     /// The file's tokenizer, or nil if its metadata has none (`tokenizer.ggml.model` absent or

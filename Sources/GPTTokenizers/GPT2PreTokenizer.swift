@@ -48,6 +48,11 @@ public enum PreTokenization: String, Sendable, Hashable, CaseIterable {
     /// Every number character alone, then GPT-2's pattern on the text between them (GGUF
     /// `smollm`, `starcoder`, `refact`; Hugging Face `Sequence[Digits(individual_digits), ByteLevel]`).
     case gpt2IndividualDigits
+    /// Llama 3's pattern: contractions in any case, letters with one leading non-letter, up to
+    /// three digits, punctuation with its newlines (GGUF `llama-bpe`).
+    case llama3
+    /// Llama 3's pattern with one digit at a time (GGUF `qwen2`).
+    case qwen2
 }
 
 // MARK: - Pre-tokenizer
@@ -75,7 +80,12 @@ enum GPT2PreTokenizer {
     static func forEachPiece(
         in text: UnsafeBufferPointer<UInt8>, mode: PreTokenization, _ body: (_ start: Int, _ end: Int) throws -> Void
     ) rethrows {
-        guard mode == .gpt2IndividualDigits else { return try forEachPiece(in: text, body) }
+        switch mode {
+        case .gpt2: return try forEachPiece(in: text, body)
+        case .llama3: return try Llama3PreTokenizer.forEachPiece(in: text, digits: 3, body)
+        case .qwen2: return try Llama3PreTokenizer.forEachPiece(in: text, digits: 1, body)
+        case .gpt2IndividualDigits: break
+        }
         // Each number scalar is a piece; GPT-2's pattern splits the text between them.
         var segmentStart = 0, position = 0
         while position < text.count {

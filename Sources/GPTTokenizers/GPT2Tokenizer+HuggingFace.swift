@@ -33,7 +33,7 @@ extension GPT2Tokenizer {
         }
         let reader = TokenizerJSONReader(path: path)
         guard case .object(let top) = root else { throw reader.unexpected("the top level must be an object") }
-        try reader.checkComponents(top)
+        let preTokenization = try reader.checkComponents(top)
         let addedTokens = try reader.addedTokens(top["added_tokens"])
         guard case .object(let model)? = top["model"] else { throw reader.unexpected("missing object 'model'") }
         try reader.checkModel(model)
@@ -68,7 +68,7 @@ extension GPT2Tokenizer {
             try builder.addMerge(left: left, right: right, path: path, line: index + 1)
         }
         // Hugging Face's BPE drops a byte that has no token (no unk_token): so does this one.
-        self.init(model: try builder.build(allowingMissingBytes: true))
+        self.init(model: try builder.build(allowingMissingBytes: true), preTokenization: preTokenization)
     }
 }
 
@@ -86,20 +86,56 @@ struct TokenizerJSONReader {
         .unsupportedTokenizerJSON(path: path, field: field, value: value.summary)
     }
 
-    /// Checks normalizer, pre-tokenizer, post-processor and decoder.
-    func checkComponents(_ top: [String: JSONValue]) throws {
+    /// The regular expressions of the `Split` pre-tokenizers GPTKit implements by hand.
+    static let splitPatterns: [String: PreTokenization] = [
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .qwen2,
+    ]
+
+    /// Checks normalizer, pre-tokenizer, post-processor and decoder, and returns the
+    /// pre-tokenization: `ByteLevel` (GPT-2), `Sequence[Digits(individual_digits), ByteLevel]`
+    /// (SmolLM, StarCoder), or `Sequence[Split(Regex: Llama 3's or Qwen2's pattern, Isolated),
+    /// ByteLevel(use_regex: false)]`.
+    func checkComponents(_ top: [String: JSONValue]) throws -> PreTokenization {
         if let normalizer = top["normalizer"], normalizer != .null { throw unsupported("normalizer", normalizer) }
         guard case .object(let preTokenizer)? = top["pre_tokenizer"] else {
             throw unsupported("pre_tokenizer", top["pre_tokenizer"] ?? .null)
         }
-        try expectType(preTokenizer, "ByteLevel", field: "pre_tokenizer")
-        try expect(preTokenizer, "add_prefix_space", .bool(false), field: "pre_tokenizer", default: .bool(true))
-        try expect(preTokenizer, "use_regex", .bool(true), field: "pre_tokenizer", default: .bool(true))
+        var preTokenization = PreTokenization.gpt2
+        var byteLevel = preTokenizer, field = "pre_tokenizer", usesRegex = true
+        if preTokenizer["type"] == .string("Sequence") {
+            guard case .array(let steps)? = preTokenizer["pretokenizers"], steps.count == 2,
+                  case .object(let first) = steps[0], case .object(let second) = steps[1] else {
+                throw unsupported("pre_tokenizer.pretokenizers", preTokenizer["pretokenizers"] ?? .null)
+            }
+            byteLevel = second
+            field = "pre_tokenizer.pretokenizers[1]"
+            switch first["type"] {
+            case .string("Digits")?:
+                try expect(first, "individual_digits", .bool(true), field: "pre_tokenizer.pretokenizers[0]", default: .bool(false))
+                preTokenization = .gpt2IndividualDigits
+            case .string("Split")?:
+                guard case .object(let pattern)? = first["pattern"], case .string(let regex)? = pattern["Regex"],
+                      let known = Self.splitPatterns[regex] else {
+                    throw unsupported("pre_tokenizer.pretokenizers[0].pattern", first["pattern"] ?? .null)
+                }
+                try expect(first, "behavior", .string("Isolated"), field: "pre_tokenizer.pretokenizers[0]", default: .string("Isolated"))
+                try expect(first, "invert", .bool(false), field: "pre_tokenizer.pretokenizers[0]", default: .bool(false))
+                preTokenization = known
+                usesRegex = false
+            default:
+                throw unsupported("pre_tokenizer.pretokenizers[0].type", first["type"] ?? .null)
+            }
+        }
+        try expectType(byteLevel, "ByteLevel", field: field)
+        try expect(byteLevel, "add_prefix_space", .bool(false), field: field, default: .bool(true))
+        try expect(byteLevel, "use_regex", .bool(usesRegex), field: field, default: .bool(true))
         for component in ["post_processor", "decoder"] {
             guard let value = top[component], value != .null else { continue }
             guard case .object(let object) = value else { throw unsupported(component, value) }
             try expectType(object, "ByteLevel", field: component)
         }
+        return preTokenization
     }
 
     /// Checks the BPE model's options.

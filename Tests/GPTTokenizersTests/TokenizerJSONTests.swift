@@ -83,9 +83,32 @@ final class TokenizerJSONTests: XCTestCase {
             try GPT2Tokenizer(tokenizerJSON: url)
         }
         let sequence = try write(Self.modified(["pre_tokenizer"], ["type": "Sequence", "pretokenizers": []]))
-        XCTAssertThrowsTokenizerError(.unsupportedTokenizerJSON(path: sequence.path, field: "pre_tokenizer.type", value: "\"Sequence\"")) {
+        XCTAssertThrowsTokenizerError(.unsupportedTokenizerJSON(path: sequence.path, field: "pre_tokenizer.pretokenizers", value: "an array of 0 items")) {
             try GPT2Tokenizer(tokenizerJSON: sequence)
         }
+        let otherRegex = try write(Self.modified(["pre_tokenizer"], ["type": "Sequence", "pretokenizers": [
+            ["type": "Split", "pattern": ["Regex": "\\s+"], "behavior": "Isolated", "invert": false],
+            ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false]]]))
+        XCTAssertThrowsTokenizerError(.unsupportedTokenizerJSON(path: otherRegex.path, field: "pre_tokenizer.pretokenizers[0].pattern", value: "an object")) {
+            try GPT2Tokenizer(tokenizerJSON: otherRegex)
+        }
+    }
+
+    /// The pre-tokenizer sequences of SmolLM (digits one by one, then ByteLevel) and of Llama 3 /
+    /// Qwen2 (a Split on their pattern, then ByteLevel without its own regex) are read.
+    func testKnownPreTokenizerSequencesAreRead() throws {
+        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
+        let digits = try write(Self.modified(["pre_tokenizer"], ["type": "Sequence", "pretokenizers": [
+            ["type": "Digits", "individual_digits": true], byteLevel]]))
+        XCTAssertEqual(try GPT2Tokenizer(tokenizerJSON: digits).preTokenization, .gpt2IndividualDigits)
+        for (pattern, expected) in TokenizerJSONReader.splitPatterns {
+            var plain = byteLevel
+            plain["use_regex"] = false
+            let url = try write(Self.modified(["pre_tokenizer"], ["type": "Sequence", "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": pattern], "behavior": "Isolated", "invert": false], plain]]))
+            XCTAssertEqual(try GPT2Tokenizer(tokenizerJSON: url).preTokenization, expected)
+        }
+        XCTAssertEqual(try GPT2Tokenizer(tokenizerJSON: write(Self.tinyTokenizerJSON())).preTokenization, .gpt2)
     }
 
     func testOptionsThatChangeTokenizationThrow() throws {
