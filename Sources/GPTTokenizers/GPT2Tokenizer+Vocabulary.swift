@@ -33,11 +33,16 @@ extension GPT2Tokenizer {
         }
         try builder.finishVocabulary(mergeCapacity: merges.count)
         for (index, merge) in merges.enumerated() {
-            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError.malformedMerge(path: source, line: index + 1, text: merge)
+            var merge = merge
+            try merge.withUTF8 { bytes in
+                // "left right": exactly one space, with text on both sides.
+                guard let space = bytes.firstIndex(of: 0x20), space > 0, space < bytes.count - 1,
+                      bytes[(space + 1)...].firstIndex(of: 0x20) == nil else {
+                    throw TokenizerError.malformedMerge(path: source, line: index + 1, text: String(decoding: bytes, as: UTF8.self))
+                }
+                try builder.addMerge(left: UnsafeBufferPointer(rebasing: bytes[..<space]), right: UnsafeBufferPointer(rebasing: bytes[(space + 1)...]),
+                                     path: source, line: index + 1)
             }
-            try builder.addMerge(left: String(parts[0]), right: String(parts[1]), path: source, line: index + 1)
         }
         self.init(model: try builder.build(allowingMissingBytes: true), preTokenization: preTokenization, bosTokenID: bosTokenID, eosTokenID: eosTokenID)
     }

@@ -37,6 +37,13 @@ func runGGUFBenchmark(arguments: [String]) throws {
         model = loaded
     }
     guard let model else { return }
+    // The tokenizer from the metadata (tokens, merges, types): parse plus build.
+    var tokenizerLoad: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try GGUFFile(contentsOf: url).tokenizer(name: url.lastPathComponent)
+        tokenizerLoad.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+    }
 
     // Decode: greedy, no stop token, after an 8-token prompt.
     let prompt = [1, 9690, 198, 2683, 359, 253, 5356, 5646].map { $0 % model.configuration.vocabularySize }
@@ -78,6 +85,7 @@ func runGGUFBenchmark(arguments: [String]) throws {
         print(jsonLine([
             ("model", url.lastPathComponent), ("threads", Parallel.threadCount), ("parse_ms", median(parse) * 1e3),
             ("dequantize_ms", median(dequantize) * 1e3), ("first_token_ms", median(firstToken) * 1e3),
+            ("tokenizer_load_ms", median(tokenizerLoad) * 1e3),
             ("decode_tokens_per_s", ours), ("transformers_decode_tokens_per_s", peer), ("speedup", peer.map { ours / $0 }),
         ]))
         return
@@ -87,6 +95,7 @@ func runGGUFBenchmark(arguments: [String]) throws {
         ["parse ms (mmap, metadata, tensor infos)", format(median(parse) * 1e3, digits: 2), "", ""],
         ["dequantize to float32 ms", format(median(dequantize) * 1e3), "", ""],
         ["file to first token ms", format(median(firstToken) * 1e3), "", ""],
+        ["tokenizer from the metadata ms (parse + build)", format(median(tokenizerLoad) * 1e3), "", ""],
         ["decode tokens/s (float32, greedy, \(tokens) tokens)", format(ours), format(peer), "transformers float32, same GGUF"],
         ["speed-up", peer.map { format(ours / $0) + "×" } ?? "", "", ""],
     ])
