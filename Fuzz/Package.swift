@@ -20,6 +20,7 @@ let package = Package(
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzData", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzGGUF", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzChatTemplate", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

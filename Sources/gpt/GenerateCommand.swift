@@ -14,14 +14,24 @@ enum GenerateCommand {
       --top-k K, --top-p P      restrict sampling to the K most likely / the nucleus of mass P
       --repetition-penalty R    divide logits of tokens already seen by R (default 1: off)
       --seed S                  sampling seed (default 0)
+      --chat                    a chat model's reply to --prompt (rendered by the model's own chat
+                                template), printed alone; default greedy, up to 512 tokens
+      --system TEXT             with --chat: a system message first
+      --messages FILE.json      with --chat, instead of --prompt: a history, a JSON array of
+                                {"role": "system"|"user"|"assistant", "content": TEXT}
+      --dequantize              run a GGUF in float32 from its dequantized weights (the only mode
+                                until the quantized kernels land; it computes what transformers does)
     Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
     """
 
     static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, options: ["model", "tokenizer", "prompt", "max-tokens", "temperature", "top-k", "top-p",
-                                                         "repetition-penalty", "seed"], switches: [])
+        let options = try Arguments(arguments, options: ChatCommand.chatOptionNames, switches: ["chat", "dequantize"])
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
+        if options.has("chat") { return try ChatCommand.generateReply(options, path: path) }
+        for chatOnly in ["system", "messages"] where options.string(chatOnly) != nil {
+            throw UsageError(message: "--\(chatOnly) needs --chat")
+        }
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
         guard let tokenizer = loaded.tokenizer else {
             throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer")

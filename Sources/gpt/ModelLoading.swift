@@ -1,6 +1,7 @@
 // Finding a model and its tokenizer from a path given on the command line.
 import Foundation
 import GPTKit
+import GPTFiles
 
 /// A model with the tokenizer that goes with it.
 struct LoadedModel {
@@ -40,6 +41,30 @@ enum ModelLoading {
         let model = try GPT(llama2cCheckpointAt: url)
         let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
         return LoadedModel(model: model, tokenizer: tokenizer, description: "llama2.c checkpoint \(path)", prependsBOS: true)
+    }
+
+    /// The chat template of a model: a GGUF's `tokenizer.chat_template`, else a folder's
+    /// `chat_template.jinja` or the `chat_template` of its `tokenizer_config.json` (with that
+    /// file's `bos_token` and `eos_token`).
+    static func chatTemplate(modelPath: String, gguf: GGUFFile?) throws -> (source: String, bos: String?, eos: String?) {
+        if let source = gguf?.metadata["tokenizer.chat_template"]?.string { return (source, nil, nil) }
+        let folder = try PathArguments.url(modelPath, option: "model")
+        var bos: String?, eos: String?, source: String?
+        let config = folder.appendingPathComponent("tokenizer_config.json")
+        if let data = try? Files.read(config), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            func token(_ value: Any?) -> String? { value as? String ?? (value as? [String: Any])?["content"] as? String }
+            bos = token(json["bos_token"])
+            eos = token(json["eos_token"])
+            if let text = json["chat_template"] as? String { source = text }
+            if let named = json["chat_template"] as? [[String: Any]] {
+                source = named.first { $0["name"] as? String == "default" }?["template"] as? String ?? named.first?["template"] as? String
+            }
+        }
+        if let text = try? Files.readText(folder.appendingPathComponent("chat_template.jinja")) { source = text }
+        guard let source else {
+            throw UsageError(message: "\(modelPath) has no chat template (a GGUF's tokenizer.chat_template, chat_template.jinja or tokenizer_config.json)")
+        }
+        return (source, bos, eos)
     }
 
     /// Only the tokenizer of `modelPath` (no weights are loaded): `tokenizerPath` if given,

@@ -10,6 +10,7 @@ commands:
   generate   continue a prompt with a trained, Hugging Face GPT-2 or llama2.c model
   eval       loss and perplexity of a model on a text
   info       configuration and size of a model (and a GGUF's metadata)
+  chat       an interactive conversation with a chat model (SmolLM2, Llama, Qwen2 GGUF files)
   tokenize   the token ids of standard input under a model's tokenizer
 Every command takes --threads N (default: GPTKIT_THREADS, else one per core).
 """
@@ -23,7 +24,7 @@ arguments.removeFirst()
 let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
     "train": (TrainCommand.run, TrainCommand.usage), "generate": (GenerateCommand.run, GenerateCommand.usage),
     "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
-    "tokenize": (TokenizeCommand.run, TokenizeCommand.usage),
+    "tokenize": (TokenizeCommand.run, TokenizeCommand.usage), "chat": (ChatCommand.run, ChatCommand.usage),
 ]
 if ["-h", "--help", "help"].contains(command) {
     print(usage)

@@ -34,6 +34,7 @@ final class SmolLM2: Sendable {
 
 struct SmolLM2Case: Decodable {
     let name: String
+    let messages: [ChatMessage]
     let prompt: String
     let prompt_ids: [Int]
     let reply_ids: [Int]

@@ -54,12 +54,13 @@ func gptExecutable() throws -> URL {
 
 /// Runs `gpt arguments` in `directory` (its working directory), waiting for it to end.
 /// Standard output and error go to files, so neither can fill a pipe and block the child.
-func runGPT(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
-    try runProgram(gptExecutable().path, arguments, in: directory, environment: environment)
+func runGPT(_ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String? = nil) throws -> CommandResult {
+    try runProgram(gptExecutable().path, arguments, in: directory, environment: environment, input: input)
 }
 
 /// Runs `executable arguments` in `directory`, waiting for it to end.
-func runProgram(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
+func runProgram(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:],
+                input: String? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -78,7 +79,14 @@ func runProgram(_ executable: String, _ arguments: [String], in directory: URL, 
     let output = try FileHandle(forWritingTo: outputURL), error = try FileHandle(forWritingTo: errorURL)
     process.standardOutput = output
     process.standardError = error
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let inputURL = directory.appendingPathComponent(".stdin-\(id)")
+        try Data(input.utf8).write(to: inputURL)
+        defer { try? manager.removeItem(at: inputURL) }
+        process.standardInput = try FileHandle(forReadingFrom: inputURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     process.waitUntilExit()
     try output.close()
