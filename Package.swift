@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "GPTFilesTests", dependencies: ["GPTFiles"]),
         .testTarget(name: "GPTTensorTests", dependencies: ["GPTTensor", "GPTKernelCore", "GPTTestSupport"]),
         .testTarget(name: "GPTLayersTests", dependencies: ["GPTLayers", "GPTTensor"]),
-        .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers"]),
+        .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers", "GPTTestSupport"]),
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import GPTTensor
+import GPTTestSupport
 
 final class GGUFMalformedTests: XCTestCase {
     /// A file: header fields, then `body` (metadata entries and tensor infos), padded, then data.
@@ -112,7 +113,7 @@ final class GGUFMalformedTests: XCTestCase {
     /// parses or throws a GGUFError. Returns the number of mutants tried.
     @discardableResult
     func mutate(_ original: Data, cases: Int, seed: UInt64, region: Int) -> Int {
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         let extremes: [UInt64] = [0, 1, 0xFF, 1 << 31, 1 << 32, 1 << 62, UInt64.max, UInt64.max / 2]
         for index in 0..<cases {
             var bytes = [UInt8](original)
@@ -146,18 +147,5 @@ final class GGUFMalformedTests: XCTestCase {
         // Early bytes (counts, the first keys), then anywhere in the header.
         mutate(header, cases: 60, seed: 5, region: 4096)
         mutate(header, cases: 60, seed: 6, region: whole.dataOffset)
-    }
-}
-
-/// SplitMix64, for reproducible mutations.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -4,6 +4,7 @@
 
 import Foundation
 import XCTest
+import GPTTestSupport
 @testable import GPTTokenizers
 
 // MARK: - Errors

@@ -3,6 +3,7 @@
 
 import Foundation
 import XCTest
+import GPTTestSupport
 @testable import GPTTokenizers
 
 final class GPT2TokenizerTests: XCTestCase {

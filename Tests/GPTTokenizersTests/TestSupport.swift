@@ -3,6 +3,7 @@
 
 import Foundation
 import XCTest
+import GPTTestSupport
 @testable import GPTTokenizers
 
 // MARK: - Locations
@@ -154,22 +155,7 @@ func XCTAssertThrowsTokenizerError<T>(
     }
 }
 
-// MARK: - SplitMix64
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator, the same on every platform.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// MARK: - SplitMix64 (from GPTTestSupport)
 
 extension SplitMix64 {
     /// A random Unicode string of `count` scalars: mostly ASCII letters, digits, punctuation and
