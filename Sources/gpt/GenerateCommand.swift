@@ -6,7 +6,7 @@ import GPTKit
 enum GenerateCommand {
     static let usage = """
     usage: gpt generate --model PATH [--tokenizer PATH] [--prompt TEXT] [options]
-      --model PATH              a `gpt train` output or Hugging Face GPT-2 directory, or a llama2.c .bin
+      --model PATH              a `gpt train` output or Hugging Face folder, a GGUF file, or a llama2.c .bin
       --tokenizer PATH          tokenizer files (required for a llama2.c .bin: its tok*.bin)
       --prompt TEXT             the text to continue (default: empty; llama2.c models start from BOS)
       --max-tokens N            tokens to generate (default 128)

@@ -7,7 +7,7 @@ let usage = """
 usage: gpt <command> [options]      (gpt <command> --help for a command's options)
 commands:
   train      train a model on a text (without --data: on generated addition problems)
-  generate   continue a prompt with a trained, Hugging Face GPT-2 or llama2.c model
+  generate   continue a prompt (or, with --chat, answer it) with any model --model takes
   eval       loss and perplexity of a model on a text
   info       configuration and size of a model (and a GGUF's metadata)
   chat       an interactive conversation with a chat model (SmolLM2, Llama, Qwen2 GGUF files)
