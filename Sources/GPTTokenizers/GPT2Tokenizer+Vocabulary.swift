@@ -28,8 +28,11 @@ extension GPT2Tokenizer {
         }
         var builder = BytePairModelBuilder(vocabularyPath: source, specialTokenNames: Set(specialTokenIDs.map { tokens[$0] }),
                                            expectedCount: tokens.count)
+        var scalars: [UInt32] = []  // reused: one buffer for every token
         for (id, token) in tokens.enumerated() {
-            try builder.addToken(scalars: token.unicodeScalars.map(\.value), id: id)
+            scalars.removeAll(keepingCapacity: true)
+            for scalar in token.unicodeScalars { scalars.append(scalar.value) }
+            try builder.addToken(scalars: scalars, id: id)
         }
         try builder.finishVocabulary(mergeCapacity: merges.count)
         for (index, merge) in merges.enumerated() {

@@ -49,7 +49,11 @@ struct GGUFByteReader {
             throw GGUFError.truncated(file: file, offset: bytes.count, reading: "\(what()) (\(length) bytes announced at byte \(start))")
         }
         let at = try take(Int(length), what())
-        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + Int(length))]), as: UTF8.self) else {
+        let raw = UnsafeBufferPointer(start: (bytes.baseAddress! + at).assumingMemoryBound(to: UInt8.self), count: Int(length))
+        // Decoding replaces invalid UTF-8 with U+FFFD; unchanged bytes mean it was valid. (This
+        // path avoids the generic validating initialiser: the vocabulary has ~100k strings.)
+        let text = String(decoding: raw, as: UTF8.self)
+        guard text.utf8.elementsEqual(raw) else {
             throw GGUFError.invalidHeader(file: file, offset: at, reason: "\(what()) is not UTF-8")
         }
         return text
@@ -66,24 +70,25 @@ struct GGUFByteReader {
     }
 
     mutating func value(of type: GGUFValueType, key: String, depth: Int) throws -> GGUFValue {
-        let what = "the value of '\(key)'"
+        // The description is built only for a message (this runs once per array element).
+        func what() -> String { "the value of '\(key)'" }
         switch type {
-        case .uint8: return .uint8(try load(UInt8.self, what))
-        case .int8: return .int8(try load(Int8.self, what))
-        case .uint16: return .uint16(try load(UInt16.self, what))
-        case .int16: return .int16(try load(Int16.self, what))
-        case .uint32: return .uint32(try load(UInt32.self, what))
-        case .int32: return .int32(try load(Int32.self, what))
-        case .uint64: return .uint64(try load(UInt64.self, what))
-        case .int64: return .int64(try load(Int64.self, what))
-        case .float32: return .float32(Float(bitPattern: try load(UInt32.self, what)))
-        case .float64: return .float64(Double(bitPattern: try load(UInt64.self, what)))
+        case .uint8: return .uint8(try load(UInt8.self, what()))
+        case .int8: return .int8(try load(Int8.self, what()))
+        case .uint16: return .uint16(try load(UInt16.self, what()))
+        case .int16: return .int16(try load(Int16.self, what()))
+        case .uint32: return .uint32(try load(UInt32.self, what()))
+        case .int32: return .int32(try load(Int32.self, what()))
+        case .uint64: return .uint64(try load(UInt64.self, what()))
+        case .int64: return .int64(try load(Int64.self, what()))
+        case .float32: return .float32(Float(bitPattern: try load(UInt32.self, what())))
+        case .float64: return .float64(Double(bitPattern: try load(UInt64.self, what())))
         case .bool:
             let at = position
-            let byte = try load(UInt8.self, what)
+            let byte = try load(UInt8.self, what())
             guard byte <= 1 else { throw GGUFError.invalidMetadata(file: file, key: key, reason: "bool byte \(byte) at byte \(at) is not 0 or 1") }
             return .bool(byte == 1)
-        case .string: return .string(try string(what))
+        case .string: return .string(try string(what()))
         case .array:
             guard depth < Self.maximumDepth else {
                 throw GGUFError.invalidMetadata(file: file, key: key, reason: "arrays nested more than \(Self.maximumDepth) deep")
