@@ -46,31 +46,31 @@ extension GPT {
         if let unexpected = file.tensors.first(where: { !used.contains($0.name) }) {
             throw ModelError.unexpectedTensor("\(name): \(unexpected.name) has no place in the \(family.modelType) configuration")
         }
-        let permutes = GGUFArchitectures.permutesQueryKey(file)
-        let headSize = configuration.headSize
-        let permutation = Self.rotateHalfPermutation(headSize: headSize)
+        // llama.cpp rotates adjacent pairs (2i, 2i+1) of each head; GPTKit (as Hugging Face)
+        // pairs i with i + HS/2: the q and k projections (weights and biases) take the row
+        // permutation llama2.c's loader applies too.
+        var permuted = Set<Int>()
+        if GGUFArchitectures.permutesQueryKey(file) {
+            for block in architecture.blocks where block.attention.qkvProjections.count == 3 {
+                for linear in block.attention.qkvProjections.prefix(2) {
+                    permuted.insert(linear.weight.index)
+                    if let bias = linear.bias { permuted.insert(bias.index) }
+                }
+            }
+        }
+        let stagingCount = sources.filter { permuted.contains($0.entry.slot.index) }.map(\.tensor.elementCount).max() ?? 0
         let weights = WeightStore(layout: architecture.layout) { values in
-            var staging: [Float] = []
+            let staging = UnsafeMutablePointer<Float>.allocate(capacity: max(1, stagingCount))
+            defer { staging.deallocate() }
             for (entry, tensor) in sources {
                 let target = values + entry.slot.offset
-                let isQueryKey = entry.name.hasSuffix("self_attn.q_proj.weight") || entry.name.hasSuffix("self_attn.k_proj.weight")
-                    || entry.name.hasSuffix("self_attn.q_proj.bias") || entry.name.hasSuffix("self_attn.k_proj.bias")
-                guard permutes && isQueryKey else {
+                guard permuted.contains(entry.slot.index) else {
                     Kernels.dequantize(tensor.format, file.bytes(of: tensor), count: tensor.elementCount, into: target)
                     continue
                 }
-                // llama.cpp rotates adjacent pairs (2i, 2i+1) of each head; GPTKit (as Hugging
-                // Face) pairs i with i + HS/2: the same row permutation as llama2.c's.
-                let rows = tensor.shape[0], columns = tensor.elementCount / rows
-                staging.removeAll(keepingCapacity: true)
-                staging.append(contentsOf: repeatElement(0, count: tensor.elementCount))
-                staging.withUnsafeMutableBufferPointer { buffer in
-                    Kernels.dequantize(tensor.format, file.bytes(of: tensor), count: tensor.elementCount, into: buffer.baseAddress!)
-                    let ids = (0..<rows).map { Int32($0 / headSize * headSize) + permutation[$0 % headSize] }
-                    ids.withUnsafeBufferPointer {
-                        Kernels.gatherRows(table: buffer.baseAddress!, ids: $0.baseAddress!, rows: rows, columns: columns, into: target)
-                    }
-                }
+                Kernels.dequantize(tensor.format, file.bytes(of: tensor), count: tensor.elementCount, into: staging)
+                let rows = tensor.shape[0]
+                Self.permuteRotaryRows(staging, rows: rows, columns: tensor.elementCount / rows, headSize: configuration.headSize, into: target)
             }
         }
         self.init(architecture: architecture, weights: weights)

@@ -102,18 +102,13 @@ extension GPT {
                 copy("token_embedding_table", count: v * c, to: values + a.tokenEmbedding.weight.offset)
                 if !configuration.tiesEmbeddings { copy("wcls", count: v * c, to: values + a.outputWeight.offset) }
                 copy("rms_final_weight", count: c, to: values + a.finalNorm.weight.offset)
-                let permutation = Self.rotateHalfPermutation(headSize: hs)
                 let staging = UnsafeMutablePointer<Float>.allocate(capacity: qRows * c)
                 defer { staging.deallocate() }
                 for (index, block) in a.blocks.enumerated() {
                     let projections = block.attention.qkvProjections  // q_proj, k_proj, v_proj
                     for (section, rows, linear) in [("wq", qRows, projections[0]), ("wk", kvRows, projections[1])] {
                         copy(section, index: index, count: rows * c, to: staging)
-                        let ids = (0..<rows).map { Int32($0 / hs * hs) + permutation[$0 % hs] }
-                        ids.withUnsafeBufferPointer {
-                            Kernels.gatherRows(table: staging, ids: $0.baseAddress!, rows: rows, columns: c,
-                                               into: values + linear.weight.offset)
-                        }
+                        Self.permuteRotaryRows(staging, rows: rows, columns: c, headSize: hs, into: values + linear.weight.offset)
                     }
                     copy("wv", index: index, count: kvRows * c, to: values + projections[2].weight.offset)
                     copy("wo", index: index, count: c * qRows, to: values + block.attention.projection.weight.offset)
@@ -135,6 +130,18 @@ extension GPT {
     static func rotateHalfPermutation(headSize: Int) -> [Int32] {
         let half = headSize / 2
         return (0..<headSize).map { Int32(2 * ($0 % half) + $0 / half) }
+    }
+
+    /// Copies the `rows × columns` q or k projection (or bias, `columns` 1) at `source`, stored
+    /// with each head's rows in adjacent-pair rotary order (llama2.c, llama.cpp), into `target`
+    /// in rotate-half order (GPTKit, Hugging Face).
+    static func permuteRotaryRows(_ source: UnsafePointer<Float>, rows: Int, columns: Int, headSize: Int,
+                                  into target: UnsafeMutablePointer<Float>) {
+        let permutation = rotateHalfPermutation(headSize: headSize)
+        let ids = (0..<rows).map { Int32($0 / headSize * headSize) + permutation[$0 % headSize] }
+        ids.withUnsafeBufferPointer {
+            Kernels.gatherRows(table: source, ids: $0.baseAddress!, rows: rows, columns: columns, into: target)
+        }
     }
 
     /// A file's bytes (memory-mapped when possible).

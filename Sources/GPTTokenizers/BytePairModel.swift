@@ -197,6 +197,18 @@ struct BytePairModelBuilder {
         ByteLevelAlphabet.text(of: Array(orderedBytes[Int(orderedOffsets[id])..<Int(orderedOffsets[id + 1])]))
     }
 
+    /// Adds the merge written as one line `left right` (exactly one space, text on both sides),
+    /// as vocab.bpe and GGUF's `tokenizer.ggml.merges` hold it.
+    /// - Throws: `TokenizerError.malformedMerge` for another shape, or `addMerge`'s errors.
+    mutating func addMerge(line: UnsafeBufferPointer<UInt8>, path: String, lineNumber: Int) throws {
+        guard let space = line.firstIndex(of: 0x20), space > 0, space < line.count - 1,
+              line[(space + 1)...].firstIndex(of: 0x20) == nil else {
+            throw TokenizerError.malformedMerge(path: path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
+        }
+        try addMerge(left: UnsafeBufferPointer(rebasing: line[..<space]), right: UnsafeBufferPointer(rebasing: line[(space + 1)...]),
+                     path: path, line: lineNumber)
+    }
+
     /// Adds the merge `left right` given as strings.
     mutating func addMerge(left: String, right: String, path: String, line: Int) throws {
         var left = left

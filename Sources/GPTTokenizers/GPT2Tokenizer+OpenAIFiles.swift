@@ -87,15 +87,7 @@ extension GPT2Tokenizer {
             let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
             lineStart = lineEnd + 1
             if line.isEmpty || lineNumber == 1 { continue }
-            guard let space = line.firstIndex(of: 0x20), space > 0, space < line.count - 1,
-                  line[(space + 1)...].firstIndex(of: 0x20) == nil
-            else {
-                throw TokenizerError.malformedMerge(
-                    path: path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
-            }
-            try builder.addMerge(
-                left: UnsafeBufferPointer(rebasing: line[..<space]),
-                right: UnsafeBufferPointer(rebasing: line[(space + 1)...]), path: path, line: lineNumber)
+            try builder.addMerge(line: line, path: path, lineNumber: lineNumber)
         }
     }
 }

@@ -37,15 +37,7 @@ extension GPT2Tokenizer {
         try builder.finishVocabulary(mergeCapacity: merges.count)
         for (index, merge) in merges.enumerated() {
             var merge = merge
-            try merge.withUTF8 { bytes in
-                // "left right": exactly one space, with text on both sides.
-                guard let space = bytes.firstIndex(of: 0x20), space > 0, space < bytes.count - 1,
-                      bytes[(space + 1)...].firstIndex(of: 0x20) == nil else {
-                    throw TokenizerError.malformedMerge(path: source, line: index + 1, text: String(decoding: bytes, as: UTF8.self))
-                }
-                try builder.addMerge(left: UnsafeBufferPointer(rebasing: bytes[..<space]), right: UnsafeBufferPointer(rebasing: bytes[(space + 1)...]),
-                                     path: source, line: index + 1)
-            }
+            try merge.withUTF8 { try builder.addMerge(line: $0, path: source, lineNumber: index + 1) }
         }
         self.init(model: try builder.build(allowingMissingBytes: true), preTokenization: preTokenization, bosTokenID: bosTokenID, eosTokenID: eosTokenID)
     }
