@@ -23,8 +23,9 @@ Writes
                                        and value, every tensor info, all read back with gguf.GGUFReader
     Fixtures/tiny-llama-bf16/          LlamaForCausalLM, bfloat16, 3 safetensors shards + index
     Fixtures/tiny-mistral-bf16/        MistralForCausalLM, bfloat16, 3 shards + index
+    Fixtures/tiny-qwen2-bf16/          Qwen2ForCausalLM (q/k/v biases), bfloat16, 3 shards + index
     Fixtures/tiny-bf16-reference.safetensors
-                                       "<llama|mistral>.tokens" I64 [2, 7], ".logits" F32 [2, 7, 96]
+                                       "<llama|mistral|qwen2>.tokens" I64 [2, 7], ".logits" F32 [2, 7, 96]
 and their sha256 to Fixtures/SHA256SUMS-gguf (rewritten each run).
 
 Quantized tensors: F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 are gguf.quants.quantize() of one seeded
@@ -51,7 +52,8 @@ import torch
 from gguf import GGMLQuantizationType as QT, GGUFValueType as VT
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import save_file as save_torch
-from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM, Qwen2Config,
+                          Qwen2ForCausalLM)
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "gguf"
@@ -427,15 +429,17 @@ def randomize(model, seed):
 def build(family):
     if family == "llama":
         model = LlamaForCausalLM(LlamaConfig(**COMMON, attention_bias=False, dtype="float32"))
-    else:
+    elif family == "mistral":
         model = MistralForCausalLM(MistralConfig(**COMMON, sliding_window=None, dtype="float32"))
-    randomize(model, seed=17 if family == "llama" else 18)
+    else:
+        model = Qwen2ForCausalLM(Qwen2Config(**COMMON, use_sliding_window=False, dtype="float32"))
+    randomize(model, seed={"llama": 17, "mistral": 18, "qwen2": 19}[family])
     return model.eval()
 
 
 def make_checkpoints():
     written, reference = [], {}
-    for family, cls in [("llama", LlamaForCausalLM), ("mistral", MistralForCausalLM)]:
+    for family, cls in [("llama", LlamaForCausalLM), ("mistral", MistralForCausalLM), ("qwen2", Qwen2ForCausalLM)]:
         directory = ROOT / f"tiny-{family}-bf16"
         if directory.exists():
             for old in directory.iterdir():

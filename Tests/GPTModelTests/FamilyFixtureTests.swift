@@ -44,13 +44,13 @@ final class FamilyFixtureTests: XCTestCase {
     /// `save_pretrained(max_shard_size=…)` writes them (Fixtures/make_gguf_fixtures.py).
     func testShardedBFloat16CheckpointsMatchTransformers() throws {
         let reference = try SafetensorsFile(contentsOf: fixturesDirectory.appendingPathComponent("tiny-bf16-reference.safetensors"))
-        for (folder, modelType) in [("tiny-llama-bf16", "llama"), ("tiny-mistral-bf16", "mistral")] {
+        for (folder, prefix, family) in [("tiny-llama-bf16", "llama", "llama"), ("tiny-mistral-bf16", "mistral", "llama"),
+                                         ("tiny-qwen2-bf16", "qwen2", "qwen2")] {
             let directory = fixturesDirectory.appendingPathComponent(folder)
             XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path))
             XCTAssertEqual(try GPT.shards(ofIndex: directory.appendingPathComponent("model.safetensors.index.json")).count, 3)
             let model = try GPT(directory: directory)
-            XCTAssertEqual(model.configuration.modelType, "llama", "Mistral without a sliding window is read by the Llama family")
-            let prefix = modelType
+            XCTAssertEqual(model.configuration.modelType, family, "Mistral without a sliding window is read by the Llama family")
             let tokens = try reference.integers(named: "\(prefix).tokens")
             let logits = try model.forward(tokens: tokens, batch: 2, time: 7)
             assertClose(logits.scalars, try reference.tensor(named: "\(prefix).logits").scalars, rtol: 1e-4, atol: 1e-4, "\(folder) logits")
