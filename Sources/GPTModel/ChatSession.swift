@@ -131,6 +131,7 @@ extension Tokenizer {
     /// transformers does to a rendered chat template); other tokenizers encode plain text.
     public func encodeParsingSpecialTokens(_ text: String) throws -> [Int] {
         if let bpe = self as? GPT2Tokenizer { return try bpe.encode(text, allowedSpecial: Set(bpe.specialTokens.keys)) }
+        if let pieces = self as? SentencePieceTokenizer { return pieces.encode(text, parsingSpecialTokens: true) }
         return try encode(text)
     }
 }

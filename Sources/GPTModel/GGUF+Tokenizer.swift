@@ -1,5 +1,6 @@
 // The tokenizer a GGUF file carries in its metadata: `tokenizer.ggml.model` `gpt2` (byte-level
-// BPE: tokens, merges, token types, and a pre-tokenizer named by `tokenizer.ggml.pre`).
+// BPE: tokens, merges, token types, and a pre-tokenizer named by `tokenizer.ggml.pre`) or `llama`
+// (SentencePiece BPE: pieces, scores, token types, byte fallback).
 import GPTTensor
 import GPTTokenizers
 
@@ -22,16 +23,19 @@ extension GGUFFile {
     /// let tokenizer = try file.tokenizer()!              // SmolLM2: byte-level BPE, 49,152 ids
     /// let ids = try tokenizer.encode("Hello")
     /// ```
+    /// A `gpt2` model gives a `GPT2Tokenizer`, a `llama` model a `SentencePieceTokenizer`
+    /// (with `tokenizer.ggml.add_space_prefix`, default true, and `add_bos_token`, default true).
     /// - Throws: `ModelError.invalidConfiguration` for missing or mistyped keys,
     ///   `.unsupported` for tokenizer models and pre-tokenizers GPTKit does not implement, and
     ///   the tokenizer's own errors for an inconsistent vocabulary.
     public func tokenizer(name: String = "GGUF") throws -> (any Tokenizer)? {
         guard let kind = metadata["tokenizer.ggml.model"]?.string, kind != "none" else { return nil }
         func fail(_ key: String, _ problem: String) -> ModelError { .invalidConfiguration("\(name): '\(key)' \(problem)") }
-        guard kind == "gpt2" else {
-            throw ModelError.unsupported("\(name): tokenizer.ggml.model '\(kind)' (GPTKit reads 'gpt2', byte-level BPE)")
+        guard kind == "gpt2" || kind == "llama" else {
+            throw ModelError.unsupported("\(name): tokenizer.ggml.model '\(kind)' (GPTKit reads 'gpt2', byte-level BPE, and 'llama', SentencePiece BPE)")
         }
         guard let tokens = metadata["tokenizer.ggml.tokens"]?.strings else { throw fail("tokenizer.ggml.tokens", "must be an array of strings") }
+        if kind == "llama" { return try sentencePieceTokenizer(tokens: tokens, name: name) }
         guard let merges = metadata["tokenizer.ggml.merges"]?.strings else { throw fail("tokenizer.ggml.merges", "must be an array of strings") }
         let pre = metadata["tokenizer.ggml.pre"]?.string ?? "default"
         guard let preTokenization = Self.preTokenizations[pre] else {
@@ -52,5 +56,37 @@ extension GGUFFile {
         let bos = try id("tokenizer.ggml.bos_token_id"), eos = try id("tokenizer.ggml.eos_token_id")
         return try GPT2Tokenizer(tokens: tokens, merges: merges, specialTokenIDs: special, bosTokenID: bos, eosTokenID: eos,
                                  preTokenization: preTokenization, source: name)
+    }
+
+    /// The SentencePiece tokenizer of a `tokenizer.ggml.model = llama` file.
+    private func sentencePieceTokenizer(tokens: [String], name: String) throws -> SentencePieceTokenizer {
+        func fail(_ key: String, _ problem: String) -> ModelError { .invalidConfiguration("\(name): '\(key)' \(problem)") }
+        guard let scores = metadata["tokenizer.ggml.scores"]?.floats, scores.count == tokens.count else {
+            throw fail("tokenizer.ggml.scores", "must be a float array as long as the tokens (\(tokens.count))")
+        }
+        guard let rawTypes = metadata["tokenizer.ggml.token_type"]?.integers, rawTypes.count == tokens.count else {
+            throw fail("tokenizer.ggml.token_type", "must be an integer array as long as the tokens (\(tokens.count))")
+        }
+        let types = try rawTypes.enumerated().map { id, raw -> SentencePieceTokenizer.PieceType in
+            guard let type = Int8(exactly: raw).flatMap(SentencePieceTokenizer.PieceType.init(rawValue:)) else {
+                throw fail("tokenizer.ggml.token_type", "gives token \(id) the unknown type \(raw) (1 normal … 6 byte)")
+            }
+            return type
+        }
+        func id(_ key: String) throws -> Int? {
+            guard let value = metadata[key] else { return nil }
+            guard let id = value.integer, (0..<tokens.count).contains(id) else { throw fail(key, "must be a token id below \(tokens.count)") }
+            return id
+        }
+        func flag(_ key: String, default value: Bool) throws -> Bool {
+            guard let entry = metadata[key] else { return value }
+            guard let flag = entry.bool else { throw fail(key, "must be a boolean") }
+            return flag
+        }
+        return try SentencePieceTokenizer(
+            pieces: tokens, scores: scores, types: types, unknownTokenID: try id("tokenizer.ggml.unknown_token_id"),
+            bosTokenID: try id("tokenizer.ggml.bos_token_id"), eosTokenID: try id("tokenizer.ggml.eos_token_id"),
+            addsBOSToken: try flag("tokenizer.ggml.add_bos_token", default: true),
+            spacePrefix: try flag("tokenizer.ggml.add_space_prefix", default: true) ? .everySegment : .none, source: name)
     }
 }

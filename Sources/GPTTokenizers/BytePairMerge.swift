@@ -166,6 +166,11 @@ enum BytePairMerge {
 struct MinHeap {
     private var items: [UInt64] = []
 
+    /// Empties the heap, keeping its storage.
+    mutating func removeAll() {
+        items.removeAll(keepingCapacity: true)
+    }
+
     mutating func push(_ item: UInt64) {
         items.append(item)
         var child = items.count - 1

@@ -23,17 +23,15 @@ extension GPT2Tokenizer {
     ///   model, pre-tokenizer, normalizer or option; JSON and vocabulary errors as the other
     ///   initializers.
     public init(tokenizerJSON url: URL) throws {
-        let data = try FileIO.read(url)
         let path = url.path
-        let root = try data.withUnsafeBytes { raw -> JSONValue in
-            var scanner = JSONScanner(bytes: raw.bindMemory(to: UInt8.self), path: path)
-            let value = try scanner.scanValue()
-            try scanner.expectEnd()
-            return value
-        }
+        try self.init(tokenizerJSON: try TokenizerJSON.parse(url), path: path)
+    }
+
+    /// Creates the tokenizer from a parsed tokenizer.json.
+    init(tokenizerJSON root: JSONValue, path: String) throws {
         let reader = TokenizerJSONReader(path: path)
         guard case .object(let top) = root else { throw reader.unexpected("the top level must be an object") }
-        let preTokenization = try reader.checkComponents(top)
+        let (preTokenization, nfc) = try reader.checkComponents(top)
         let addedTokens = try reader.addedTokens(top["added_tokens"])
         guard case .object(let model)? = top["model"] else { throw reader.unexpected("missing object 'model'") }
         try reader.checkModel(model)
@@ -68,7 +66,7 @@ extension GPT2Tokenizer {
             try builder.addMerge(left: left, right: right, path: path, line: index + 1)
         }
         // Hugging Face's BPE drops a byte that has no token (no unk_token): so does this one.
-        self.init(model: try builder.build(allowingMissingBytes: true), preTokenization: preTokenization)
+        self.init(model: try builder.build(allowingMissingBytes: true), preTokenization: preTokenization, normalizesToNFC: nfc)
     }
 }
 
@@ -93,11 +91,17 @@ struct TokenizerJSONReader {
     ]
 
     /// Checks normalizer, pre-tokenizer, post-processor and decoder, and returns the
-    /// pre-tokenization: `ByteLevel` (GPT-2), `Sequence[Digits(individual_digits), ByteLevel]`
+    /// pre-tokenization — `ByteLevel` (GPT-2), `Sequence[Digits(individual_digits), ByteLevel]`
     /// (SmolLM, StarCoder), or `Sequence[Split(Regex: Llama 3's or Qwen2's pattern, Isolated),
-    /// ByteLevel(use_regex: false)]`.
-    func checkComponents(_ top: [String: JSONValue]) throws -> PreTokenization {
-        if let normalizer = top["normalizer"], normalizer != .null { throw unsupported("normalizer", normalizer) }
+    /// ByteLevel(use_regex: false)]` — and whether the normalizer is `NFC` (Qwen2) rather than null.
+    func checkComponents(_ top: [String: JSONValue]) throws -> (PreTokenization, nfc: Bool) {
+        var nfc = false
+        if let normalizer = top["normalizer"], normalizer != .null {
+            guard case .object(let object) = normalizer, object["type"] == .string("NFC"), object.count == 1 else {
+                throw unsupported("normalizer", normalizer)
+            }
+            nfc = true
+        }
         guard case .object(let preTokenizer)? = top["pre_tokenizer"] else {
             throw unsupported("pre_tokenizer", top["pre_tokenizer"] ?? .null)
         }
@@ -135,7 +139,7 @@ struct TokenizerJSONReader {
             guard case .object(let object) = value else { throw unsupported(component, value) }
             try expectType(object, "ByteLevel", field: component)
         }
-        return preTokenization
+        return (preTokenization, nfc)
     }
 
     /// Checks the BPE model's options.
@@ -192,14 +196,14 @@ struct TokenizerJSONReader {
         }
     }
 
-    private func expectType(
+    func expectType(
         _ object: [String: JSONValue], _ type: String, field: String, default defaultValue: JSONValue? = nil
     ) throws {
         let value = object["type"] ?? defaultValue ?? .null
         guard value == .string(type) else { throw unsupported("\(field).type", value) }
     }
 
-    private func expect(
+    func expect(
         _ object: [String: JSONValue], _ key: String, _ expected: JSONValue, field: String, default defaultValue: JSONValue
     ) throws {
         let value = object[key] ?? defaultValue

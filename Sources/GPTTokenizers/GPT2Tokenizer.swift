@@ -29,6 +29,9 @@ public struct GPT2Tokenizer: Tokenizer {
     private let specialsByLength: [(bytes: [UInt8], id: Int)]
     /// How text is split into pieces before merging.
     public let preTokenization: PreTokenization
+    /// Whether text is put in Unicode normalization form C before it is split (the `NFC`
+    /// normalizer of Qwen2's tokenizer.json).
+    public let normalizesToNFC: Bool
     private let declaredBOS: Int?
     private let declaredEOS: Int?
 
@@ -36,9 +39,11 @@ public struct GPT2Tokenizer: Tokenizer {
     public static let endOfText = "<|endoftext|>"
 
     /// Creates a tokenizer from a checked model.
-    init(model: BytePairModel, preTokenization: PreTokenization = .gpt2, bosTokenID: Int? = nil, eosTokenID: Int? = nil) {
+    init(model: BytePairModel, preTokenization: PreTokenization = .gpt2, normalizesToNFC: Bool = false,
+         bosTokenID: Int? = nil, eosTokenID: Int? = nil) {
         self.model = model
         self.preTokenization = preTokenization
+        self.normalizesToNFC = normalizesToNFC
         declaredBOS = bosTokenID
         declaredEOS = eosTokenID
         self.specialsByLength = model.specialTokens
@@ -86,7 +91,7 @@ public struct GPT2Tokenizer: Tokenizer {
             output.reserveCapacity(utf8.count / 3 + 16)
             var encoder = PieceEncoder(
                 model: model, sharedCache: sharedCache, usesLocalCache: utf8.count >= PieceEncoder.localCacheThreshold,
-                preTokenization: preTokenization)
+                preTokenization: preTokenization, normalizesToNFC: normalizesToNFC)
             if allowedSpecial.isEmpty {
                 encoder.encode(utf8, into: &output)
             } else {
@@ -169,19 +174,34 @@ struct PieceEncoder {
     let sharedCache: SharedPieceCache?
     private let usesLocalCache: Bool
     private let preTokenization: PreTokenization
+    private let normalizesToNFC: Bool
     private var cache = PieceCache()
     private var symbols: [Int32] = []
 
-    init(model: BytePairModel, sharedCache: SharedPieceCache?, usesLocalCache: Bool = true, preTokenization: PreTokenization = .gpt2) {
+    init(model: BytePairModel, sharedCache: SharedPieceCache?, usesLocalCache: Bool = true, preTokenization: PreTokenization = .gpt2,
+         normalizesToNFC: Bool = false) {
         self.model = model
+        self.normalizesToNFC = normalizesToNFC
         self.preTokenization = preTokenization
         self.sharedCache = sharedCache
         self.usesLocalCache = usesLocalCache
         symbols.reserveCapacity(64)
     }
 
-    /// Appends the ids of `text` (valid UTF-8, no special tokens) to `output`.
+    /// Appends the ids of `text` (valid UTF-8, no special tokens) to `output`; with NFC, a
+    /// segment with non-ASCII text is normalized first (ASCII is already in NFC). Segments are
+    /// normalized apart, as Hugging Face normalizes the text between added tokens (">" and
+    /// U+0338 would compose to "≯" across a boundary).
     mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
+        if normalizesToNFC, text.contains(where: { $0 >= 0x80 }) {
+            var normalized = String(decoding: text, as: UTF8.self).precomposedStringWithCanonicalMapping
+            normalized.withUTF8 { encodePieces($0, into: &output) }
+        } else {
+            encodePieces(text, into: &output)
+        }
+    }
+
+    private mutating func encodePieces(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
         GPT2PreTokenizer.forEachPiece(in: text, mode: preTokenization) { start, end in
             let piece = UnsafeBufferPointer(rebasing: text[start..<end])
             if usesLocalCache && cache.appendIDs(of: piece, to: &output) { return }

@@ -24,6 +24,13 @@ enum GenerateCommand {
     Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
     """
 
+    /// The tokens that end a plain generation: llama2.c models stop at BOS (as run.c does),
+    /// SentencePiece models at their EOS.
+    static func stopTokens(_ loaded: LoadedModel, _ tokenizer: any Tokenizer) -> Set<Int> {
+        if tokenizer is SentencePieceTokenizer { return Set([tokenizer.eosTokenID].compactMap { $0 }) }
+        return loaded.prependsBOS ? [LlamaTokenizer.beginTokenID] : []
+    }
+
     static func run(_ arguments: [String]) throws {
         let options = try Arguments(arguments, options: ChatCommand.chatOptionNames, switches: ["chat", "dequantize"])
         if options.helpRequested { print(usage); return }
@@ -43,7 +50,7 @@ enum GenerateCommand {
             repetitionPenalty: try options.float("repetition-penalty", default: 1, range: 0.01...100))
         let generation = GenerationOptions(maximumNewTokens: try options.integer("max-tokens", default: 128, range: 0...1_000_000),
                                            sampling: sampling, seed: UInt64(try options.integer("seed", default: 0)),
-                                           stopTokens: loaded.prependsBOS ? [LlamaTokenizer.beginTokenID] : [],
+                                           stopTokens: Self.stopTokens(loaded, tokenizer),
                                            contextOverflow: .slide)
         let prompt = options.string("prompt") ?? ""
         var ids = try tokenizer.encode(prompt)
@@ -53,7 +60,8 @@ enum GenerateCommand {
         let session = try GenerationSession(model: loaded.model, options: generation)
         var decoder = tokenizer.makeStreamingDecoder()
         let output = FileHandle.standardOutput
-        for id in ids { output.write(Data(try decoder.append(id).utf8)) }
+        // The prompt is echoed without its BOS (a SentencePiece BOS would print as "<s>").
+        for id in ids.dropFirst(loaded.prependsBOS && tokenizer is SentencePieceTokenizer ? 1 : 0) { output.write(Data(try decoder.append(id).utf8)) }
         let start = DispatchTime.now().uptimeNanoseconds
         try session.start(prompt: ids)
         var count = 0

@@ -29,18 +29,24 @@ enum ModelLoading {
         if isDirectory.boolValue {
             let model = try GPT(directory: url)
             let tokenizer = try tokenizerPath.map { try loadTokenizer($0) } ?? tokenizerInDirectory(url)
-            return LoadedModel(model: model, tokenizer: tokenizer, description: "directory \(path)", prependsBOS: false)
+            return LoadedModel(model: model, tokenizer: tokenizer, description: "directory \(path)", prependsBOS: addsBOS(tokenizer))
         }
         if url.pathExtension.lowercased() == "gguf" {
             let file = try GGUFFile(contentsOf: url)
             let model = try GPT(gguf: file, name: url.lastPathComponent)
             let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
                 ?? file.tokenizer(name: url.lastPathComponent)
-            return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: false, gguf: file)
+            return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: addsBOS(tokenizer), gguf: file)
         }
         let model = try GPT(llama2cCheckpointAt: url)
         let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
         return LoadedModel(model: model, tokenizer: tokenizer, description: "llama2.c checkpoint \(path)", prependsBOS: true)
+    }
+
+    /// Whether prompts get BOS: a SentencePiece tokenizer that says so (GGUF
+    /// `tokenizer.ggml.add_bos_token`, a tokenizer.json post-processor).
+    static func addsBOS(_ tokenizer: (any Tokenizer)?) -> Bool {
+        (tokenizer as? SentencePieceTokenizer)?.addsBOSToken ?? false
     }
 
     /// The chat template of a model: a GGUF's `tokenizer.chat_template`, else a folder's
@@ -109,7 +115,7 @@ enum ModelLoading {
         if url.pathExtension == "bin" { return try LlamaTokenizer(contentsOf: url, vocabularySize: vocabularySize) }
         // A character tokenizer's JSON, else a Hugging Face tokenizer.json.
         if let characters = try? CharacterTokenizer(contentsOf: url) { return characters }
-        return try GPT2Tokenizer(tokenizerJSON: url)
+        return try TokenizerJSON.load(contentsOf: url)
     }
 
     /// Where `--tokenizer gpt2` finds OpenAI's files: `$GPTKIT_GPT2_TOKENIZER`, else
