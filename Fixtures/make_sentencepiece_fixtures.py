@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """SentencePiece BPE fixtures: two real SentencePiece models, the GGUF vocabularies llama.cpp's
 converter writes for them, the tokenizer.json files transformers makes from them, and the ids every
-one of those gives for ~70 hard strings, with `sentencepiece` itself as ground truth. Plus a small
-byte-level BPE with a Unicode NFC normalizer in Qwen2's tokenizer.json layout.
+one of those gives for ~70 hard strings -- also llama.cpp's on the GGUFs -- with `sentencepiece`
+itself as ground truth. Plus a small byte-level BPE with a Unicode NFC normalizer in Qwen2's
+tokenizer.json layout.
 
-Run from the repository root (needs sentencepiece, protobuf, tokenizers, transformers 5.x, gguf;
+Run from the repository root (needs sentencepiece, protobuf, tokenizers, transformers 5.x, gguf,
+llama-cpp-python;
 reads ../shared/data/stories260K/tok512.model and ../shared/data/tinyshakespeare/input.txt, and
 refuses to run if their sha256 changed; ~10 s):
 
@@ -106,11 +108,31 @@ cases.json: {"models": {NAME: {..., "cases": [...]}}}, one case per text in TEXT
     hf_gguf                  AutoTokenizer.from_pretrained(dir, gguf_file=NAME.gguf)(text,
                              add_special_tokens=False).input_ids (transformers reads vocab-only GGUFs)
     hf_gguf_user_defined     (shakespeare2000 only) the same from NAME.user-defined.gguf
+    llama_cpp                llama_cpp.Llama(model_path=NAME.gguf, vocab_only=True, verbose=False,
+                             n_threads=1, n_threads_batch=1).tokenize(text.encode("utf-8"),
+                             add_bos=False, special=False)
+    llama_cpp_special        the same with special=True (control-token names in the text are parsed)
+    llama_cpp_decoded        llm.detokenize(llama_cpp ids) -- of llama.cpp's own ids (special=False),
+                             not the sentencepiece ids -- .decode("utf-8", errors="replace"). That is
+                             llama-cpp-python's per-token llama_token_to_piece concatenation: every "▁"
+                             becomes " ", the first one included (it strips one leading space only
+                             when the first id is BOS), so 65, 65 and 62 of the 70 decode to " " + text.
+    llama_cpp_detokenize_api the C API llama_detokenize(vocab, llama_cpp ids, remove_special=false,
+                             unparse_special=false), what llama.cpp's own common_detokenize calls: it
+                             drops the first piece's leading space (add_space_prefix) and does not
+                             render CONTROL tokens.
+    llama_cpp_user_defined, llama_cpp_user_defined_special, llama_cpp_user_defined_decoded,
+    llama_cpp_user_defined_detokenize_api   (shakespeare2000 only) the same on NAME.user-defined.gguf
+    llama_cpp_differs_from_sentencepiece   which of llama_cpp / llama_cpp_user_defined differ from
+                             sentencepiece (not counted in `agree`, which is about the hf_* lists)
     decoded                  {sentencepiece: sp.decode(sentencepiece ids), hf_legacy / hf_metaspace /
                              hf_spm / hf_gguf: that tokenizer's decode(sentencepiece ids,
                              skip_special_tokens=False)}
-    agree                    every id list without special tokens equals sentencepiece's
-    differs_from_sentencepiece   the names of the id lists that do not
+    agree                    every hf_* id list without special tokens equals sentencepiece's
+    differs_from_sentencepiece   the names of the hf_* id lists that do not
+  per model also "llama_cpp" (per GGUF: llama.cpp's bos/eos/eot/nl ids, add_bos/add_eos, and every
+  token whose llama_token_attr is not plain NORMAL or BYTE, with is_eog / is_control) and
+  "llama_cpp_counts" (for each llama_cpp list, on how many texts it equals each other list).
 
 RESULTS (sentencepiece 0.2.3, tokenizers 0.23.3, transformers 5.24.0): 54 of 70 texts agree for each
 model. Every disagreement, with its cause (S = sentencepiece ids):
@@ -151,6 +173,35 @@ model. Every disagreement, with its cause (S = sentencepiece ids):
   transformers 5's native LlamaTokenizer (legacy=False) gives the hf_metaspace ids on every text,
   although its merges list is ordered differently for tok512 (by id instead of by score).
 
+llama.cpp (llama-cpp-python 0.3.36: llama.cpp 0.5.0-dev, ggml 0.25.3 at commit 0c1e570). The
+vocab-only GGUFs load as they are: with vocab_only=True llama.cpp reads no tensors and needs no
+llama.* hyperparameter keys (general.architecture and tokenizer.ggml.* suffice; it only logs
+"n_ctx_seq (512) > n_ctx_train (0)"), so the files stay exactly what the converter writes.
+On load llama.cpp re-types tokens by their text: "<|im_end|>" is taken as EOT, made EOG and given
+the CONTROL attribute ("control-looking token ... its type will be overridden"): attr NORMAL+CONTROL
+in shakespeare2000.gguf, USER_DEFINED+CONTROL in the user-defined one. So with special=False it is
+spelled out as text even where it is USER_DEFINED, while "<|im_start|>" (USER_DEFINED, not CONTROL)
+is matched whatever `special` says.
+  llama_cpp (special=False) equals sentencepiece on 59/70 (tok512), 66/70 (shakespeare2000.gguf),
+  66/70 (user-defined); it equals hf_legacy on 66, 62, 63.
+  llama_cpp_special equals hf_legacy on ALL 70 texts for tok512 and for the user-defined GGUF (and
+  on 67/70 for shakespeare2000.gguf, where <|im_start|> is NORMAL and spelled from bytes): llama.cpp's
+  SPM tokenizer is the legacy layout -- "▁" prepended to every text fragment at the start or after a
+  special token, spaces replaced by "▁", no remove_extra_whitespaces (the GGUF has no key for it).
+  tok512 differs from S exactly on the 11 texts with leading/trailing/repeated spaces or "▁" that
+  S strips or squeezes (" hello", "   leading spaces", "trailing spaces   ", "two  spaces   three
+  four", " ", "    ", " \t \n mixed whitespace \t", the Swift and Python snippets, "▁", " ▁ ").
+  shakespeare2000 differs from S on the 4 texts with <|im_start|> / <|im_end|>: spelled from bytes
+  where the GGUF types them NORMAL (or, for <|im_end|>, CONTROL and special=False); no dummy prefix
+  before a leading <|im_start|> in the user-defined GGUF ("<|im_start|>" -> [3], S [1932, 3]).
+  "<s>", "</s>", "<unk>", "<s>hello</s>": like S with special=False, [1] [2] [0] [1, ..., 2] with
+  special=True.
+  llama_cpp_detokenize_api equals sp.decode(sentencepiece ids) on 58/70 for tok512 (the 11 texts
+  above, whose llama.cpp ids keep the spaces S dropped, and "▁hello": same ids, but sp.decode drops
+  every leading space, llama.cpp one), 70/70 for shakespeare2000.gguf and 68/70 for the user-defined
+  GGUF (a "▁" piece right after <|im_start|> keeps its space: "<|im_start|> user\nhi...",
+  "<|im_start|>  spaced ...").
+
 nfc-qwen2-style.tokenizer.json: tokenizers BpeTrainer(vocab_size 800, ByteLevel alphabet, min
 frequency 2) on the first 200,000 characters of tiny Shakespeare plus every text in TEXTS and NFC
 extras, then add_special_tokens <|endoftext|> <|im_start|> <|im_end|> (ids 800-802, special,
@@ -178,6 +229,7 @@ import os
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["RAYON_NUM_THREADS"] = "1"
 
+import ctypes  # noqa: E402
 import hashlib  # noqa: E402
 import importlib.metadata  # noqa: E402
 import io  # noqa: E402
@@ -189,6 +241,7 @@ import unicodedata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gguf  # noqa: E402
+import llama_cpp  # noqa: E402
 import numpy as np  # noqa: E402
 import sentencepiece as spm  # noqa: E402
 import tokenizers  # noqa: E402
@@ -547,6 +600,68 @@ def config_parts(text):
 
 
 # ---------------------------------------------------------------------------------------------
+# llama.cpp (through llama-cpp-python) on the vocab-only GGUFs
+
+LLAMA_TOKEN_ATTRS = ["unknown", "unused", "normal", "control", "user_defined", "byte", "normalized", "lstrip",
+                     "rstrip", "single_word"]  # bit i of llama_token_attr
+
+
+def llama_cpp_versions():
+    ggml = ctypes.CDLL(str(Path(llama_cpp.__file__).parent / "lib" / "libggml-base.so"))
+    ggml.ggml_version.restype = ctypes.c_char_p
+    ggml.ggml_commit.restype = ctypes.c_char_p
+    return {"llama_cpp_python": importlib.metadata.version("llama_cpp_python"),
+            "llama_cpp (llama_version())": llama_cpp.llama_version().decode(),
+            "ggml (ggml_version(), ggml_commit())": f"{ggml.ggml_version().decode()} {ggml.ggml_commit().decode()}"}
+
+
+class LlamaCppVocab:
+    """Llama(model_path, vocab_only=True): no tensors, no hyperparameters needed (llama.cpp loads a GGUF
+    holding only general.architecture and tokenizer.ggml.*; it warns that n_ctx_train is 0)."""
+
+    def __init__(self, gguf_path):
+        self.llm = llama_cpp.Llama(model_path=str(gguf_path), vocab_only=True, verbose=False,
+                                   n_threads=1, n_threads_batch=1)
+        self.vocab = self.llm._model.vocab
+
+    def encode(self, text, special):
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+
+    def decode(self, ids):
+        """llm.detokenize: llama_token_to_piece per id (special=False), concatenated, no space stripping."""
+        return self.llm.detokenize(ids).decode("utf-8", errors="replace")
+
+    def detokenize_api(self, ids):
+        """The C API llama_detokenize(remove_special=False, unparse_special=False), which common_detokenize
+        (llama.cpp's own tools) calls: drops the first piece's leading space when add_space_prefix is set."""
+        tokens = (llama_cpp.llama_token * len(ids))(*ids)
+        size = 16 * len(ids) + 16
+        buffer = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_detokenize(self.vocab, tokens, len(ids), buffer, size, False, False)
+        assert 0 <= n <= size, n
+        return buffer.raw[:n].decode("utf-8", errors="replace")
+
+    def summary(self):
+        """What llama.cpp made of the vocabulary: special ids, and every token whose attributes are not
+        plain NORMAL or BYTE (llama.cpp re-types some tokens by their text, e.g. <|im_end|> -> CONTROL + EOG)."""
+        v = self.vocab
+        n = llama_cpp.llama_vocab_n_tokens(v)
+        tokens = {}
+        for i in range(n):
+            attr = llama_cpp.llama_vocab_get_attr(v, i)
+            if attr in (1 << 2, 1 << 5) and not llama_cpp.llama_vocab_is_eog(v, i):
+                continue
+            tokens[str(i)] = {"text": llama_cpp.llama_vocab_get_text(v, i).decode("utf-8", errors="replace"),
+                              "attr": attr, "attr_names": [a for b, a in enumerate(LLAMA_TOKEN_ATTRS) if attr >> b & 1],
+                              "is_eog": bool(llama_cpp.llama_vocab_is_eog(v, i)),
+                              "is_control": bool(llama_cpp.llama_vocab_is_control(v, i))}
+        return {"n_tokens": n, "bos": llama_cpp.llama_vocab_bos(v), "eos": llama_cpp.llama_vocab_eos(v),
+                "eot": llama_cpp.llama_vocab_eot(v), "nl": llama_cpp.llama_vocab_nl(v),
+                "add_bos": bool(llama_cpp.llama_vocab_get_add_bos(v)),
+                "add_eos": bool(llama_cpp.llama_vocab_get_add_eos(v)), "tokens_not_plain": tokens}
+
+
+# ---------------------------------------------------------------------------------------------
 # cases
 
 def gguf_tokenizer(gguf_path):
@@ -562,6 +677,9 @@ def make_model_cases(name, model_path, gguf_info):
     ggufs = {"hf_gguf": gguf_tokenizer(OUT / f"{name}.gguf")}
     if (OUT / f"{name}.user-defined.gguf").is_file():
         ggufs["hf_gguf_user_defined"] = gguf_tokenizer(OUT / f"{name}.user-defined.gguf")
+    llamas = {"llama_cpp": LlamaCppVocab(OUT / f"{name}.gguf")}
+    if (OUT / f"{name}.user-defined.gguf").is_file():
+        llamas["llama_cpp_user_defined"] = LlamaCppVocab(OUT / f"{name}.user-defined.gguf")
     cases, native_differs = [], []
     for text in TEXTS:
         ids = sp.encode(text)
@@ -581,9 +699,25 @@ def make_model_cases(name, model_path, gguf_info):
         lists = [k for k in case if k.startswith("hf_") and not k.endswith("_with_special")]
         case["differs_from_sentencepiece"] = sorted(k for k in lists if case[k] != ids)
         case["agree"] = not case["differs_from_sentencepiece"]
+        for key, llama in llamas.items():
+            case[key] = llama.encode(text, special=False)
+            case[f"{key}_special"] = llama.encode(text, special=True)
+            case[f"{key}_decoded"] = llama.decode(case[key])
+            case[f"{key}_detokenize_api"] = llama.detokenize_api(case[key])
+        case["llama_cpp_differs_from_sentencepiece"] = sorted(k for k in llamas if case[k] != ids)
         if native(text, add_special_tokens=False).input_ids != case["hf_metaspace"]:
             native_differs.append(text)
         cases.append(case)
+    llama_cpp_counts = {}
+    for key in llamas:
+        hf_gguf = "hf_gguf_user_defined" if key == "llama_cpp_user_defined" else "hf_gguf"
+        for form in (key, f"{key}_special"):
+            llama_cpp_counts[form] = {f"equal_{other}": sum(case[form] == case[other] for case in cases)
+                                      for other in ("sentencepiece", "hf_legacy", "hf_metaspace", "hf_spm", hf_gguf)}
+        for form in (f"{key}_decoded", f"{key}_detokenize_api"):
+            llama_cpp_counts[form] = {"equal_text": sum(case[form] == case["text"] for case in cases),
+                                      "equal_sentencepiece_decode": sum(case[form] == case["decoded"]["sentencepiece"]
+                                                                        for case in cases)}
     configs = {form: config_parts(path.read_text(encoding="utf-8")) for form, path in files.items()}
     configs["gguf (transformers backend built from NAME.gguf)"] = config_parts(
         ggufs["hf_gguf"].backend_tokenizer.to_str())
@@ -604,6 +738,9 @@ def make_model_cases(name, model_path, gguf_info):
             "texts_where_ids_differ_from_hf_metaspace": native_differs,
         },
         "agree_count": sum(case["agree"] for case in cases),
+        "llama_cpp": {key: {"gguf_file": path, **llama.summary()}
+                      for (key, llama), path in zip(llamas.items(), [f"{name}.gguf", f"{name}.user-defined.gguf"])},
+        "llama_cpp_counts": llama_cpp_counts,
         "cases": cases,
     }
 
@@ -680,7 +817,9 @@ Generated by `Fixtures/make_sentencepiece_fixtures.py`; do not edit by hand.
   and the ids in cases.json / nfc-cases.json.
 
 Versions: Python {versions["python"]}, sentencepiece {versions["sentencepiece"]}, tokenizers {versions["tokenizers"]},
-transformers {versions["transformers"]}, gguf {versions["gguf"]}, protobuf {versions["protobuf"]}, numpy {versions["numpy"]}.
+transformers {versions["transformers"]}, gguf {versions["gguf"]}, protobuf {versions["protobuf"]}, numpy {versions["numpy"]};
+the llama.cpp ids in cases.json from llama-cpp-python {versions["llama_cpp_python"]} (llama.cpp
+{versions["llama_cpp (llama_version())"]}, ggml {versions["ggml (ggml_version(), ggml_commit())"]}).
 """, encoding="utf-8")
 
 
@@ -690,7 +829,7 @@ def main():
     versions = {"python": sys.version.split()[0], "sentencepiece": spm.__version__,
                 "tokenizers": tokenizers.__version__, "transformers": transformers.__version__,
                 "gguf": importlib.metadata.version("gguf"), "protobuf": importlib.metadata.version("protobuf"),
-                "numpy": np.__version__}
+                "numpy": np.__version__, **llama_cpp_versions()}
 
     tok512 = OUT / "tok512.model"
     shutil.copyfile(INPUTS["tok512.model"][0], tok512)
@@ -716,7 +855,13 @@ def main():
                "add_special_tokens=False).ids, *_with_special with add_special_tokens=True (post-processor BOS); "
                "hf_gguf = AutoTokenizer.from_pretrained(dir, gguf_file=NAME.gguf)(text, add_special_tokens=False)"
                ".input_ids; decoded = each tokenizer's decode(sentencepiece ids, skip_special_tokens=False) and "
-               "sp.decode(ids); agree = every id list without specials equals sentencepiece's",
+               "sp.decode(ids); agree = every hf_* id list without specials equals sentencepiece's; "
+               "llama_cpp = llama_cpp.Llama(NAME.gguf, vocab_only=True).tokenize(text.encode('utf-8'), add_bos=False, "
+               "special=False), llama_cpp_special the same with special=True, llama_cpp_user_defined* the same on "
+               "NAME.user-defined.gguf; llama_cpp*_decoded = llm.detokenize(llama_cpp ids) (special=False), "
+               "llama_cpp*_detokenize_api = the C llama_detokenize(llama_cpp ids, remove_special=False, "
+               "unparse_special=False); llama_cpp_differs_from_sentencepiece names the llama_cpp lists (special=False) "
+               "that differ",
         "versions": versions,
         "texts": TEXTS,
         "models": result,
@@ -739,6 +884,11 @@ def main():
         for case in info["cases"]:
             if not case["agree"]:
                 print(f"  {case['text']!r}: differ {case['differs_from_sentencepiece']}")
+        for form, counts in info["llama_cpp_counts"].items():
+            print(f"  {form}: {counts}")
+        for case in info["cases"]:
+            if case["llama_cpp_differs_from_sentencepiece"]:
+                print(f"  {case['text']!r}: llama.cpp differs {case['llama_cpp_differs_from_sentencepiece']}")
         native = info["transformers5_native_llama_tokenizer"]
         print(f"  native LlamaTokenizer(legacy=False) differs from metaspace on {native['texts_where_ids_differ_from_hf_metaspace']}")
     total = sum(p.stat().st_size for p in written)

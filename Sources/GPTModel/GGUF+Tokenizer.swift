@@ -9,6 +9,11 @@ extension GGUFFile {
     /// defined, 5 unused, 6 byte.
     static let controlTokenType = 3, userDefinedTokenType = 4
 
+    /// Names llama.cpp treats as end-of-turn (end-of-generation) control tokens by their text.
+    static let endOfTurnNames: Set<String> = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+    ]
+
     /// The `tokenizer.ggml.pre` names GPTKit reads, and their pre-tokenization.
     public static let preTokenizations: [String: PreTokenization] = [
         "default": .gpt2, "gpt2": .gpt2, "smollm": .gpt2IndividualDigits, "starcoder": .gpt2IndividualDigits,
@@ -71,6 +76,9 @@ extension GGUFFile {
             guard let type = Int8(exactly: raw).flatMap(SentencePieceTokenizer.PieceType.init(rawValue:)) else {
                 throw fail("tokenizer.ggml.token_type", "gives token \(id) the unknown type \(raw) (1 normal … 6 byte)")
             }
+            // As llama.cpp: a piece named like an end-of-turn token is a control token, whatever
+            // the converter wrote (it writes a model's added tokens as normal pieces).
+            if type == .normal || type == .userDefined, Self.endOfTurnNames.contains(tokens[id]) { return .control }
             return type
         }
         func id(_ key: String) throws -> Int? {
