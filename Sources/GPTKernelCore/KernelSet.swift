@@ -20,6 +20,23 @@ public protocol KernelSet: Sendable {
         n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
 
+    // MARK: - Products with stored block formats (see QuantizedKernels.swift)
+
+    /// `GPTKernelCore.quantizeActivationBlocks` compiled for this instruction set.
+    static func quantizeActivationBlocks(
+        _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
+        values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>)
+    /// `GPTKernelCore.quantizedGEMM` compiled for this instruction set.
+    static func quantizedGEMM(
+        _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+        rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.halfGEMM` compiled for this instruction set.
+    static func halfGEMM(
+        isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,
+        x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+        bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+
     // MARK: - Element-wise kernels (see `ElementKernels`)
 
     /// `ElementKernels.geluForward` compiled for this instruction set.

@@ -13,8 +13,9 @@ enum ChatCommand {
       template; replies stream as they are generated (default: greedy, up to 512 tokens).
       Type a message and Return. /reset forgets the conversation, /system TEXT starts a new one
       with that system message, /exit or Ctrl-D ends.
-      --dequantize   run in float32 from the dequantized weights (the only mode until the
-                     quantized kernels land; it computes what transformers computes)
+      --dequantize   run a GGUF in float32 from its dequantized weights (the reference mode that
+                     computes what transformers computes); by default its matrices stay in their
+                     stored formats and the quantized kernels multiply them
     """
 
     static func run(_ arguments: [String]) throws {
@@ -43,7 +44,7 @@ enum ChatCommand {
 
     /// A chat session on the model at `path` with the sampling options given.
     static func makeSession(path: String, options: Arguments, defaultTemperature: Float) throws -> ChatSession {
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"))
         guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
         let sampling = SamplingParameters(
             temperature: try options.float("temperature", default: defaultTemperature, range: 0...100),

@@ -19,8 +19,9 @@ enum GenerateCommand {
       --system TEXT             with --chat: a system message first
       --messages FILE.json      with --chat, instead of --prompt: a history, a JSON array of
                                 {"role": "system"|"user"|"assistant", "content": TEXT}
-      --dequantize              run a GGUF in float32 from its dequantized weights (the only mode
-                                until the quantized kernels land; it computes what transformers does)
+      --dequantize              run a GGUF in float32 from its dequantized weights (the reference
+                                mode that computes what transformers does); by default its matrices
+                                stay in their stored formats, multiplied by the quantized kernels
     Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
     """
 
@@ -39,7 +40,7 @@ enum GenerateCommand {
         for chatOnly in ["system", "messages"] where options.string(chatOnly) != nil {
             throw UsageError(message: "--\(chatOnly) needs --chat")
         }
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"))
         guard let tokenizer = loaded.tokenizer else {
             throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer")
         }

@@ -115,7 +115,7 @@ final class TokenizerJSONTests: XCTestCase {
         let rejected: [([String], Any, String, String)] = [
             (["pre_tokenizer", "add_prefix_space"], true, "pre_tokenizer.add_prefix_space", "true"),
             (["pre_tokenizer", "use_regex"], false, "pre_tokenizer.use_regex", "false"),
-            (["normalizer"], ["type": "NFC"], "normalizer", "an object"),
+            (["normalizer"], ["type": "NFKC"], "normalizer", "an object"),
             (["model", "dropout"], 0.1, "model.dropout", "0.1"),
             (["model", "continuing_subword_prefix"], "##", "model.continuing_subword_prefix", "\"##\""),
             (["model", "byte_fallback"], true, "model.byte_fallback", "true"),

@@ -41,10 +41,17 @@ public struct WeightMatrix {
 
     /// `y [rows, outputs] = (accumulate ? y : 0) + x [rows, inputs] · Wᵀ + bias`; y's rows are
     /// `outputStride` floats apart (default `outputs`), so a product can fill a column slice.
+    /// Weights in another format than float32 are used as stored (see `Kernels.multiplyStored`).
     public func multiply(
         _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int? = nil,
         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
     ) {
+        if format != .float32 {
+            precondition(!isTransposed, "WeightMatrix: a transposed \(format) matrix")
+            Kernels.multiplyStored(format, w: base, outputs: outputs, inputs: inputs, x: x, rows: rows, into: y,
+                                   ldy: outputStride, bias: bias, accumulate: accumulate)
+            return
+        }
         if rows == 1, let untransposed {
             // Decoding: one row streams W in its rows' order, from the untransposed copy.
             Kernels.sgemm(m: 1, n: outputs, k: inputs, a: x, b: untransposed.floats(of: self), transposeB: true, c: y,
@@ -61,6 +68,12 @@ public struct WeightMatrix {
         _ dy: UnsafePointer<Float>, rows: Int, inputStride: Int? = nil, into dx: UnsafeMutablePointer<Float>,
         accumulate: Bool = false
     ) {
+        if format != .float32 {
+            precondition(!isTransposed, "WeightMatrix: a transposed \(format) matrix")
+            Kernels.multiplyStoredTransposed(format, w: base, outputs: outputs, inputs: inputs, dy: dy, rows: rows,
+                                             lddy: inputStride, into: dx, accumulate: accumulate)
+            return
+        }
         Kernels.sgemm(m: rows, n: inputs, k: outputs, a: dy, lda: inputStride, b: floats, transposeB: isTransposed, c: dx,
                       accumulate: accumulate)
     }
@@ -68,6 +81,10 @@ public struct WeightMatrix {
     /// Copies rows `ids` of W (an embedding table `[V, C]`) into `y [count, C]`.
     public func gatherRows(ids: UnsafePointer<Int32>, count: Int, into y: UnsafeMutablePointer<Float>) {
         precondition(!isTransposed, "WeightMatrix: rows of a transposed table")
+        if format != .float32 {
+            Kernels.gatherStoredRows(format, table: base, columns: inputs, ids: ids, count: count, into: y)
+            return
+        }
         Kernels.gatherRows(table: floats, ids: ids, rows: count, columns: inputs, into: y)
     }
 }

@@ -1,0 +1,320 @@
+// Products with weights kept in their stored block formats (GGUF Q8_0, Q4_0, Q4_1; F16, BF16):
+// no dequantized copy of the matrix exists. As llama.cpp does, the activations are quantized to
+// 8-bit blocks of 32 (one float scale d per block: q = round(x / d), d = max|x| / 127), and each
+// weight block is dotted with them in integers: exact 16-bit products, summed in 16 and then 32
+// bits, scaled once per block.
+//
+// A weight block stores w_j = d_w·v_j + c (Q8_0: v signed, c = 0; Q4_0: v = nibble, c = −8·d_w;
+// Q4_1: v = nibble, c = m). With a_j = d_a·q_j:
+//   Σ w_j a_j = d_w·d_a·Σ v_j q_j + c·(d_a·Σ q_j)
+// so the activations keep, per block, d_a and s = d_a·Σ q_j, and the integer dot is of
+// non-negative 4-bit or signed 8-bit values with 8-bit activations held as Int16.
+//
+// Work is split over output rows; every output is summed block by block in a fixed order, so the
+// result does not depend on the thread count. Up to four activation rows share each decoded
+// weight block (batched decoding, prefill).
+
+/// The block formats the quantized kernels read (GGUF's layouts).
+public enum QuantizedBlockFormat: Int, Sendable {
+    /// 32 × int8 with an F16 scale (34 bytes).
+    case q8_0
+    /// 32 × 4-bit with an F16 scale, values q − 8 (18 bytes).
+    case q4_0
+    /// 32 × 4-bit with F16 scale and minimum (20 bytes).
+    case q4_1
+
+    /// Bytes per 32-element block.
+    @inlinable public var bytesPerBlock: Int {
+        switch self {
+        case .q8_0: return 34
+        case .q4_0: return 18
+        case .q4_1: return 20
+        }
+    }
+}
+
+// Everything here is `@inline(__always)`, and the per-ISA targets own the closures that run the
+// tasks: a function or closure compiled in several targets under one symbol is merged by the
+// linker, which may keep the baseline copy (no F16C, no FMA). Inlined into each target's entry
+// points, the code is compiled with that target's instruction set.
+
+/// Elements per activation block.
+public let quantizedBlockLength = 32
+
+/// Converts IEEE half-precision bits to a float (exact).
+@inlinable @inline(__always)
+public func floatFromHalfBits(_ bits: UInt16) -> Float {
+    #if arch(x86_64) && os(macOS)
+    let sign = UInt32(bits & 0x8000) << 16, exponent = UInt32(bits >> 10) & 0x1F, mantissa = UInt32(bits & 0x3FF)
+    if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }
+    if exponent == 0 {
+        let magnitude = Float(mantissa) * 0x1p-24
+        return sign != 0 ? -magnitude : magnitude
+    }
+    return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
+    #else
+    return Float(Float16(bitPattern: bits))
+    #endif
+}
+
+/// Quantizes `rows` rows of `x [rows, k]` (rows `ldx` apart; `k` a multiple of 32) to 8-bit
+/// blocks: `values [rows, k]` (as Int16), `scales [rows, k/32]` (d) and `sums [rows, k/32]`
+/// (d·Σq). Rounding is to nearest, ties to even.
+@inlinable @inline(__always)
+public func quantizeActivationBlocks(
+    _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
+    values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+) {
+    let blocks = k / quantizedBlockLength
+    for r in 0..<rows {
+        let row = x + r &* ldx
+        for b in 0..<blocks {
+            let p = row + b &* 32
+            let v0 = p.loadVector(SIMD8<Float>.self, at: 0), v1 = p.loadVector(SIMD8<Float>.self, at: 8)
+            let v2 = p.loadVector(SIMD8<Float>.self, at: 16), v3 = p.loadVector(SIMD8<Float>.self, at: 24)
+            let m = pointwiseMax(pointwiseMax(absValues(v0), absValues(v1)), pointwiseMax(absValues(v2), absValues(v3))).max()
+            let d = m / 127
+            let inverse: Float = d > 0 ? 1 / d : 0
+            let q0 = roundedIntegers(v0 * inverse), q1 = roundedIntegers(v1 * inverse)
+            let q2 = roundedIntegers(v2 * inverse), q3 = roundedIntegers(v3 * inverse)
+            let start: Int = r &* k &+ b &* 32
+            let out = UnsafeMutableRawPointer(values + start)
+            out.storeBytes(of: narrow(q0), toByteOffset: 0, as: SIMD8<Int16>.self)
+            out.storeBytes(of: narrow(q1), toByteOffset: 16, as: SIMD8<Int16>.self)
+            out.storeBytes(of: narrow(q2), toByteOffset: 32, as: SIMD8<Int16>.self)
+            out.storeBytes(of: narrow(q3), toByteOffset: 48, as: SIMD8<Int16>.self)
+            scales[r &* blocks &+ b] = d
+            let total: SIMD8<Int32> = (q0 &+ q1) &+ (q2 &+ q3)
+            sums[r &* blocks &+ b] = d * Float(total.wrappedSum())
+        }
+    }
+}
+
+
+// Lane conversions as element loops: LLVM turns each into one vector instruction (vpmovzxbw,
+// vpmovsxbw, vpmovsxwd, vpackssdw…), whereas the standard library's SIMD conversion
+// initialisers are called as pre-specialised, element-by-element functions.
+
+@inlinable @inline(__always)
+func widen(_ v: SIMD16<UInt8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+@inlinable @inline(__always)
+func widen(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+@inlinable @inline(__always)
+func widen(_ v: SIMD8<Int16>) -> SIMD8<Int32> {
+    var r = SIMD8<Int32>()
+    for i in 0..<8 { r[i] = Int32(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+@inlinable @inline(__always)
+func narrow(_ v: SIMD8<Int32>) -> SIMD8<Int16> {
+    var r = SIMD8<Int16>()
+    for i in 0..<8 { r[i] = Int16(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+@inlinable @inline(__always)
+func floats(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(v[i]) }
+    return r
+}
+
+/// Rounds to the nearest integer, ties to even, for |v| < 2²²: adding 1.5·2²³ leaves the
+/// rounded value in the low mantissa bits (the FPU's default rounding).
+@inlinable @inline(__always)
+func roundedIntegers(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+    unsafeBitCast(v + 12_582_912, to: SIMD8<Int32>.self) &- 0x4B40_0000
+}
+
+@inlinable @inline(__always)
+func absValues(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+}
+
+/// Σ over a block of 32 as eight 32-bit lanes: 16-bit products (exact: |v·q| ≤ 128·127) of the
+/// two halves added in 16 bits (≤ 2·128·127 = 32512 < 2¹⁵), then the two halves of that widened
+/// and added (`vpmullw`, `vpaddw`, `vpmovsxwd`, `vpaddd`).
+@inlinable @inline(__always)
+func blockDot(_ low: SIMD16<Int16>, _ high: SIMD16<Int16>, _ q: UnsafeRawPointer) -> SIMD8<Int32> {
+    let p = low &* q.loadUnaligned(as: SIMD16<Int16>.self) &+ high &* q.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self)
+    return widen(p.lowHalf) &+ widen(p.highHalf)
+}
+
+/// One weight block decoded: values of elements 0..<16 and 16..<32, the scale d and offset c.
+@inlinable @inline(__always)
+func decodeBlock(_ format: QuantizedBlockFormat, _ b: UnsafeRawPointer)
+    -> (low: SIMD16<Int16>, high: SIMD16<Int16>, d: Float, c: Float) {
+    let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(as: UInt16.self)))
+    switch format {
+    case .q8_0:
+        let low = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
+        let high = b.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
+        return (widen(low), widen(high), d, 0)
+    case .q4_0:
+        let packed = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
+        return (widen(packed & 0x0F), widen(packed &>> 4), d, -8 * d)
+    case .q4_1:
+        let m = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        let packed = b.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
+        return (widen(packed & 0x0F), widen(packed &>> 4), d, m)
+    }
+}
+
+/// Below this many weights a quantized product runs on the calling thread.
+public let quantizedParallelThreshold = 1 << 16
+
+/// The number of tasks a stored-format product of `n` outputs, `k` inputs and `rows` rows is
+/// split into (groups of eight outputs).
+@inlinable
+public func storedProductTaskCount(n: Int, k: Int, rows: Int, threads: Int) -> Int {
+    n &* k &* rows < quantizedParallelThreshold ? 1 : min(max(1, threads), (n + 7) / 8)
+}
+
+/// Task `task` of `taskCount` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W
+/// `[n, k]` in a block `format` (row `j` at `w + j·rowBytes`) and x given as quantized
+/// activation blocks (see `quantizeActivationBlocks`); y's rows are `ldy` apart. Each task
+/// computes its own outputs (groups of eight), so any split gives the same result.
+@inlinable @inline(__always)
+public func quantizedGEMMTask(
+    _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+    rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
+) {
+    let blocks = k / quantizedBlockLength
+    let size = format.bytesPerBlock
+    let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+    let end = min(n, range.upperBound &* 8)
+    if rows == 1 {
+        // Decoding: four weight rows at a time, for independent accumulator chains and shared
+        // activation loads.
+        var j = range.lowerBound &* 8
+        while j < end {
+            let count = min(4, end &- j)
+            let w0 = w + j &* rowBytes
+            let w1 = count > 1 ? w0 + rowBytes : w0, w2 = count > 2 ? w0 + 2 &* rowBytes : w0
+            let w3 = count > 3 ? w0 + 3 &* rowBytes : w0
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var c = SIMD4<Float>()
+            for b in 0..<blocks {
+                let q = UnsafeRawPointer(values + b &* 32)
+                let scale = scales[b], sum = sums[b]
+                let b0 = decodeBlock(format, w0 + b &* size), b1 = decodeBlock(format, w1 + b &* size)
+                let b2 = decodeBlock(format, w2 + b &* size), b3 = decodeBlock(format, w3 + b &* size)
+                a0.addProduct(floats(blockDot(b0.low, b0.high, q)), SIMD8<Float>(repeating: b0.d * scale))
+                a1.addProduct(floats(blockDot(b1.low, b1.high, q)), SIMD8<Float>(repeating: b1.d * scale))
+                a2.addProduct(floats(blockDot(b2.low, b2.high, q)), SIMD8<Float>(repeating: b2.d * scale))
+                a3.addProduct(floats(blockDot(b3.low, b3.high, q)), SIMD8<Float>(repeating: b3.d * scale))
+                c.addProduct(SIMD4<Float>(b0.c, b1.c, b2.c, b3.c), SIMD4<Float>(repeating: sum))
+            }
+            let totals = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum()) + c
+            for r in 0..<count {
+                var value = totals[r]
+                if let bias { value += bias[j &+ r] }
+                y[j &+ r] = accumulate ? y[j &+ r] + value : value
+            }
+            j &+= 4
+        }
+        return
+    }
+    var r0 = 0
+    while r0 < rows {
+        let count = min(4, rows &- r0)
+        for j in (range.lowerBound &* 8)..<end {
+            let row = w + j &* rowBytes
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var c0: Float = 0, c1: Float = 0, c2: Float = 0, c3: Float = 0
+            for b in 0..<blocks {
+                let block = decodeBlock(format, row + b &* size)
+                @inline(__always)
+                func dot(_ r: Int, _ acc: inout SIMD8<Float>, _ offset: inout Float) {
+                    let index: Int = (r0 &+ r) &* blocks &+ b
+                    let offset32: Int = (r0 &+ r) &* k &+ b &* 32
+                    let q = UnsafeRawPointer(values + offset32)
+                    let s = blockDot(block.low, block.high, q)
+                    acc.addProduct(floats(s), SIMD8<Float>(repeating: block.d * scales[index]))
+                    offset += block.c * sums[index]
+                }
+                dot(0, &a0, &c0)
+                if count > 1 { dot(1, &a1, &c1) }
+                if count > 2 { dot(2, &a2, &c2) }
+                if count > 3 { dot(3, &a3, &c3) }
+            }
+            let extra = bias?[j] ?? 0
+            @inline(__always)
+            func store(_ r: Int, _ acc: SIMD8<Float>, _ offset: Float) {
+                let out = y + ((r0 &+ r) &* ldy &+ j)
+                let value = acc.sum() + offset + extra
+                out.pointee = accumulate ? out.pointee + value : value
+            }
+            store(0, a0, c0)
+            if count > 1 { store(1, a1, c1) }
+            if count > 2 { store(2, a2, c2) }
+            if count > 3 { store(3, a3, c3) }
+        }
+        r0 &+= count
+    }
+}
+
+/// Task `task` of `taskCount` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W
+/// `[n, k]` stored as IEEE half (`isBFloat16` false) or bfloat16 (true), rows `ldw` elements
+/// apart; x rows `ldx` apart. Float32 accumulation.
+@inlinable @inline(__always)
+public func halfGEMMTask(
+    isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,
+    x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+    bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
+) {
+    @inline(__always)
+    func widen(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
+        let bits = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
+        if isBFloat16 {
+            var wide = SIMD8<UInt32>()
+            for i in 0..<8 { wide[i] = UInt32(bits[i]) &<< 16 }
+            return unsafeBitCast(wide, to: SIMD8<Float>.self)
+        }
+        #if arch(x86_64) && os(macOS)
+        var out = SIMD8<Float>()
+        for i in 0..<8 { out[i] = floatFromHalfBits(bits[i]) }
+        return out
+        #else
+        let halves = unsafeBitCast(bits, to: SIMD8<Float16>.self)
+        var out = SIMD8<Float>()
+        for i in 0..<8 { out[i] = Float(halves[i]) }
+        return out
+        #endif
+    }
+    let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+    for r in 0..<rows {
+        let xr = x + r &* ldx
+        for j in (range.lowerBound &* 8)..<min(n, range.upperBound &* 8) {
+            let row = w + j &* ldw
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+            var p = 0
+            while p &+ 16 <= k {
+                a0.addProduct(widen(row + p), xr.loadVector(SIMD8<Float>.self, at: p))
+                a1.addProduct(widen(row + (p &+ 8)), xr.loadVector(SIMD8<Float>.self, at: p &+ 8))
+                p &+= 16
+            }
+            var value = (a0 + a1).sum()
+            while p < k {
+                let bits = row[p]
+                value += (isBFloat16 ? Float(bitPattern: UInt32(bits) << 16) : floatFromHalfBits(bits)) * xr[p]
+                p &+= 1
+            }
+            if let bias { value += bias[j] }
+            let out = y + (r &* ldy &+ j)
+            out.pointee = accumulate ? out.pointee + value : value
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// PortableKernels' entry points for the products with stored block formats (see GPTKernelCore's QuantizedKernels.swift).
+import GPTKernelCore
+
+// MARK: - Products with stored block formats
+
+extension PortableKernels {
+    /// See `GPTKernelCore.quantizeActivationBlocks`.
+    @inline(never)
+    public static func quantizeActivationBlocks(
+        _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
+        values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+    ) {
+        GPTKernelCore.quantizeActivationBlocks(x, rows: rows, k: k, ldx: ldx, values: values, scales: scales, sums: sums)
+    }
+
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in a block format; see
+    /// `GPTKernelCore.quantizedGEMMTask`.
+    @inline(never)
+    public static func quantizedGEMM(
+        _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+        rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        guard n > 0, rows > 0 else { return }
+        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
+        // One copy per format, so the block decoding is not a branch in the loop.
+        switch format {
+        case .q8_0:
+            Parallel.forEachTask(taskCount) { task in
+                quantizedGEMMTask(.q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_0:
+            Parallel.forEachTask(taskCount) { task in
+                quantizedGEMMTask(.q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_1:
+            Parallel.forEachTask(taskCount) { task in
+                quantizedGEMMTask(.q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        }
+    }
+
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in F16 or BF16; see
+    /// `GPTKernelCore.halfGEMMTask`.
+    @inline(never)
+    public static func halfGEMM(
+        isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,
+        x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+        bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        guard n > 0, rows > 0 else { return }
+        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
+        if isBFloat16 {
+            Parallel.forEachTask(taskCount) { task in
+                halfGEMMTask(isBFloat16: true, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
+                             accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        } else {
+            Parallel.forEachTask(taskCount) { task in
+                halfGEMMTask(isBFloat16: false, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
+                             accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+// Products with weight matrices kept in their stored formats (GGUF block quantizations, F16,
+// BF16), choosing per format and row count:
+//   - Q8_0, Q4_0, Q4_1 with at most `directRowLimit` rows: activations quantized to 8-bit blocks
+//     and integer block dot products (QuantizedKernels.swift);
+//   - F16, BF16 with at most `directRowLimit` rows: widened in registers, float32 accumulation;
+//   - more rows (prefill), and the formats without a direct kernel (Q5_0, Q5_1, Q4_K, Q5_K,
+//     Q6_K): panels of `panelRows` weight rows dequantized into a scratch buffer and multiplied by
+//     SGEMM, so no dequantized copy of the whole matrix ever exists.
+import GPTKernelCore
+
+extension Kernels {
+    /// Row counts up to this use the direct kernels; more use dequantized panels and SGEMM.
+    public static let directRowLimit = 8
+    /// Weight rows per dequantized panel (a 128 × 1536 panel is 768 KiB).
+    static let panelRows = 128
+
+    /// The direct integer kernel's name for `format`, if it has one.
+    static func blockFormat(_ format: WeightFormat) -> QuantizedBlockFormat? {
+        switch format {
+        case .q8_0: return .q8_0
+        case .q4_0: return .q4_0
+        case .q4_1: return .q4_1
+        default: return nil
+        }
+    }
+
+    /// Bytes of one row of `inputs` elements in `format`.
+    public static func rowBytes(_ format: WeightFormat, inputs: Int) -> Int {
+        inputs / format.blockSize * format.bytesPerBlock
+    }
+
+    /// `y [rows, outputs] = (accumulate ? y : 0) + bias + x [rows, inputs] · Wᵀ` for W
+    /// `[outputs, inputs]` stored row by row in `format` at `w` (`inputs` a whole number of the
+    /// format's blocks); y's rows are `ldy` apart. The result does not depend on the thread count.
+    ///
+    /// Quantized direct kernels differ from the float32 product of the dequantized weights by
+    /// the 8-bit rounding of the activations: per block of 32, at most `d_a/2 · Σ|w_j|` with
+    /// `d_a = max|x| / 127`.
+    public static func multiplyStored(
+        _ format: WeightFormat, w: UnsafeRawPointer, outputs: Int, inputs: Int,
+        x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, threads: Int = Parallel.threadCount
+    ) {
+        precondition(inputs % format.blockSize == 0, "multiplyStored: \(inputs) inputs is not a whole number of \(format) blocks")
+        guard rows > 0, outputs > 0 else { return }
+        let ldx = ldx ?? inputs, ldy = ldy ?? outputs
+        if format == .float32 {
+            sgemm(m: rows, n: outputs, k: inputs, a: x, lda: ldx, b: w.assumingMemoryBound(to: Float.self), transposeB: true,
+                  c: y, ldc: ldy, bias: bias, accumulate: accumulate, threads: threads)
+            return
+        }
+        if rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0 {
+            let blocks = inputs / quantizedBlockLength
+            // Int16 values (half a float each), then the scales and sums.
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / 2 + 2 * rows * blocks + 16)
+            defer { ScratchPool.shared.checkIn(scratch) }
+            let values = UnsafeMutableRawPointer(scratch.pointer).assumingMemoryBound(to: Int16.self)
+            let scales = scratch.pointer + rows * inputs / 2, sums = scales + rows * blocks
+            active.quantizeActivationBlocks(x, rows: rows, k: inputs, ldx: ldx, values: values, scales: scales, sums: sums)
+            active.quantizedGEMM(block, n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows,
+                                 values: values, scales: scales, sums: sums, y: y, ldy: ldy, bias: bias,
+                                 accumulate: accumulate, threads: threads)
+            return
+        }
+        if rows <= directRowLimit, format == .float16 || format == .bfloat16 {
+            active.halfGEMM(isBFloat16: format == .bfloat16, n: outputs, k: inputs, w: w.assumingMemoryBound(to: UInt16.self),
+                            ldw: inputs, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias, accumulate: accumulate,
+                            threads: threads)
+            return
+        }
+        // Dequantized panels of W through SGEMM.
+        let panel = min(panelRows, outputs)
+        let scratch = ScratchPool.shared.checkOut(capacity: panel * inputs)
+        defer { ScratchPool.shared.checkIn(scratch) }
+        let stride = rowBytes(format, inputs: inputs)
+        var j0 = 0
+        while j0 < outputs {
+            let count = min(panel, outputs - j0)
+            dequantize(format, w + j0 * stride, count: count * inputs, into: scratch.pointer)
+            sgemm(m: rows, n: count, k: inputs, a: x, lda: ldx, b: scratch.pointer, transposeB: true, c: y + j0, ldc: ldy,
+                  bias: bias.map { $0 + j0 }, accumulate: accumulate, threads: threads)
+            j0 += count
+        }
+    }
+
+    /// `dx [rows, inputs] = (accumulate ? dx : 0) + dy [rows, outputs] · W` for W stored in
+    /// `format` (the input gradient of ``multiplyStored(_:w:outputs:inputs:x:rows:ldx:into:ldy:bias:accumulate:threads:)``,
+    /// for adapters trained over frozen quantized weights): dequantized panels through SGEMM.
+    public static func multiplyStoredTransposed(
+        _ format: WeightFormat, w: UnsafeRawPointer, outputs: Int, inputs: Int,
+        dy: UnsafePointer<Float>, rows: Int, lddy: Int? = nil, into dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+        threads: Int = Parallel.threadCount
+    ) {
+        let lddy = lddy ?? outputs
+        if format == .float32 {
+            sgemm(m: rows, n: inputs, k: outputs, a: dy, lda: lddy, b: w.assumingMemoryBound(to: Float.self), c: dx,
+                  accumulate: accumulate, threads: threads)
+            return
+        }
+        let panel = min(panelRows, outputs)
+        let scratch = ScratchPool.shared.checkOut(capacity: Swift.max(1, panel * inputs))
+        defer { ScratchPool.shared.checkIn(scratch) }
+        let stride = rowBytes(format, inputs: inputs)
+        var j0 = 0
+        var first = true
+        while j0 < outputs {
+            let count = min(panel, outputs - j0)
+            dequantize(format, w + j0 * stride, count: count * inputs, into: scratch.pointer)
+            sgemm(m: rows, n: inputs, k: count, a: dy + j0, lda: lddy, b: scratch.pointer, c: dx,
+                  accumulate: accumulate || !first, threads: threads)
+            first = false
+            j0 += count
+        }
+        if first && !accumulate { dx.initialize(repeating: Float(0), count: rows * inputs) }
+    }
+
+    /// Copies rows `ids` of a table W `[V, C]` stored in `format` into `y [count, C]`, dequantized.
+    public static func gatherStoredRows(
+        _ format: WeightFormat, table: UnsafeRawPointer, columns: Int, ids: UnsafePointer<Int32>, count: Int,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let stride = rowBytes(format, inputs: columns)
+        for r in 0..<count {
+            dequantize(format, table + Int(ids[r]) * stride, count: columns, into: y + r * columns)
+        }
+    }
+}
