@@ -318,3 +318,70 @@ public func halfGEMMTask(
         }
     }
 }
+
+/// The 32 weights of a block as float offsets from its minimum: values v_j (Q8_0: signed; Q4:
+/// nibbles) in four vectors, with w_j = d·v_j + c.
+@inlinable @inline(__always)
+func blockValues(_ format: QuantizedBlockFormat, _ b: UnsafeRawPointer)
+    -> (v0: SIMD8<Float>, v1: SIMD8<Float>, v2: SIMD8<Float>, v3: SIMD8<Float>, d: Float, c: Float) {
+    let decoded = decodeBlock(format, b)
+    @inline(__always)
+    func floats(_ v: SIMD8<Int16>) -> SIMD8<Float> {
+        var r = SIMD8<Float>()
+        for i in 0..<8 { r[i] = Float(v[i]) }
+        return r
+    }
+    return (floats(decoded.low.lowHalf), floats(decoded.low.highHalf), floats(decoded.high.lowHalf), floats(decoded.high.highHalf),
+            decoded.d, decoded.c)
+}
+
+/// Task `task` of `taskCount` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W
+/// `[n, k]` in a block `format` with x in float32 (rows `ldx` apart) and `blockSums [rows, k/32]`
+/// the sum of each 32-block of x: every weight is expanded to float32 in registers, so the
+/// result equals the float32 product of the dequantized weights up to float rounding (in a
+/// fixed, split-independent order).
+@inlinable @inline(__always)
+public func floatBlockGEMMTask(
+    _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+    rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
+) {
+    let blocks = k / quantizedBlockLength
+    let size = format.bytesPerBlock
+    let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+    let end = min(n, range.upperBound &* 8)
+    for r in 0..<rows {
+        let xr = x + r &* ldx, sums = blockSums + r &* blocks
+        var j = range.lowerBound &* 8
+        while j < end {
+            // Two weight rows at a time: independent accumulator chains, shared loads of x (four
+            // rows run out of vector registers and are slower).
+            let count = min(2, end &- j)
+            let w0 = w + j &* rowBytes, w1 = count > 1 ? w0 + rowBytes : w0
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+            var c0: Float = 0, c1: Float = 0
+            for b in 0..<blocks {
+                let p = xr + b &* 32
+                let x0 = p.loadVector(SIMD8<Float>.self, at: 0), x1 = p.loadVector(SIMD8<Float>.self, at: 8)
+                let x2 = p.loadVector(SIMD8<Float>.self, at: 16), x3 = p.loadVector(SIMD8<Float>.self, at: 24)
+                let q0 = blockValues(format, w0 + b &* size), q1 = blockValues(format, w1 + b &* size)
+                var s0 = q0.v0 * x0
+                s0.addProduct(q0.v1, x1); s0.addProduct(q0.v2, x2); s0.addProduct(q0.v3, x3)
+                var s1 = q1.v0 * x0
+                s1.addProduct(q1.v1, x1); s1.addProduct(q1.v2, x2); s1.addProduct(q1.v3, x3)
+                a0.addProduct(s0, SIMD8<Float>(repeating: q0.d))
+                a1.addProduct(s1, SIMD8<Float>(repeating: q1.d))
+                c0.addProduct(q0.c, sums[b])
+                c1.addProduct(q1.c, sums[b])
+            }
+            let totals = SIMD2<Float>(a0.sum(), a1.sum()) + SIMD2<Float>(c0, c1)
+            for i in 0..<count {
+                var value = totals[i]
+                if let bias { value += bias[j &+ i] }
+                let out = y + (r &* ldy &+ j &+ i)
+                out.pointee = accumulate ? out.pointee + value : value
+            }
+            j &+= 2
+        }
+    }
+}

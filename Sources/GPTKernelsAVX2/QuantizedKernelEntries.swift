@@ -65,4 +65,33 @@ extension AVX2Kernels {
             }
         }
     }
+
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in a block format and x in
+    /// float32; see `GPTKernelCore.floatBlockGEMMTask`.
+    @inline(never)
+    public static func floatBlockGEMM(
+        _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+        rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        guard n > 0, rows > 0 else { return }
+        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
+        switch format {
+        case .q8_0:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMTask(.q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_0:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMTask(.q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_1:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMTask(.q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        }
+    }
 }

@@ -1,12 +1,23 @@
 // Products with weight matrices kept in their stored formats (GGUF block quantizations, F16,
 // BF16), choosing per format and row count:
-//   - Q8_0, Q4_0, Q4_1 with at most `directRowLimit` rows: activations quantized to 8-bit blocks
-//     and integer block dot products (QuantizedKernels.swift);
+//   - Q8_0, Q4_0, Q4_1 with at most `directRowLimit` rows: each weight block expanded to float32
+//     in registers against float32 activations (the default), or, as llama.cpp does, activations
+//     quantized to 8-bit blocks and integer block dot products (QuantizedKernels.swift);
 //   - F16, BF16 with at most `directRowLimit` rows: widened in registers, float32 accumulation;
 //   - more rows (prefill), and the formats without a direct kernel (Q5_0, Q5_1, Q4_K, Q5_K,
 //     Q6_K): panels of `panelRows` weight rows dequantized into a scratch buffer and multiplied by
 //     SGEMM, so no dequantized copy of the whole matrix ever exists.
 import GPTKernelCore
+
+/// How the direct Q8_0/Q4_0/Q4_1 kernels take the activations.
+public enum StoredProductActivations: Sendable {
+    /// As float32: the weights are expanded to float32 in registers, so the product equals the
+    /// float32 product of the dequantized weights up to float rounding (the default).
+    case float32
+    /// Quantized to 8-bit blocks of 32, with integer block dot products, as llama.cpp computes:
+    /// the error adds the activations' rounding (see `multiplyStored`).
+    case int8
+}
 
 extension Kernels {
     /// Row counts up to this use the direct kernels; more use dequantized panels and SGEMM.
@@ -33,13 +44,14 @@ extension Kernels {
     /// `[outputs, inputs]` stored row by row in `format` at `w` (`inputs` a whole number of the
     /// format's blocks); y's rows are `ldy` apart. The result does not depend on the thread count.
     ///
-    /// Quantized direct kernels differ from the float32 product of the dequantized weights by
-    /// the 8-bit rounding of the activations: per block of 32, at most `d_a/2 · Σ|w_j|` with
-    /// `d_a = max|x| / 127`.
+    /// With `activations: .float32` the result equals the float32 product of the dequantized
+    /// weights up to float rounding; with `.int8` it differs by the 8-bit rounding of the
+    /// activations too: per block of 32, at most `d_a/2 · Σ|w_j|` with `d_a = max|x| / 127`.
     public static func multiplyStored(
         _ format: WeightFormat, w: UnsafeRawPointer, outputs: Int, inputs: Int,
         x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
-        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, threads: Int = Parallel.threadCount
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, activations: StoredProductActivations = .float32,
+        threads: Int = Parallel.threadCount
     ) {
         precondition(inputs % format.blockSize == 0, "multiplyStored: \(inputs) inputs is not a whole number of \(format) blocks")
         guard rows > 0, outputs > 0 else { return }
@@ -47,6 +59,23 @@ extension Kernels {
         if format == .float32 {
             sgemm(m: rows, n: outputs, k: inputs, a: x, lda: ldx, b: w.assumingMemoryBound(to: Float.self), transposeB: true,
                   c: y, ldc: ldy, bias: bias, accumulate: accumulate, threads: threads)
+            return
+        }
+        if rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0, activations == .float32 {
+            let blocks = inputs / quantizedBlockLength
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * blocks + 16)
+            defer { ScratchPool.shared.checkIn(scratch) }
+            for r in 0..<rows {
+                for b in 0..<blocks {
+                    let p = UnsafeRawPointer(x + r * ldx + b * quantizedBlockLength)
+                    var v = SIMD8<Float>()
+                    for i in 0..<4 { v += p.loadUnaligned(fromByteOffset: 32 * i, as: SIMD8<Float>.self) }
+                    scratch.pointer[r * blocks + b] = v.sum()
+                }
+            }
+            active.floatBlockGEMM(block, n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows,
+                                  x: x, ldx: ldx, blockSums: scratch.pointer, y: y, ldy: ldy, bias: bias,
+                                  accumulate: accumulate, threads: threads)
             return
         }
         if rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0 {

@@ -1,7 +1,9 @@
 // gpt-bench gguf: a real GGUF model (SmolLM2-135M-Instruct by default): the time from the file
 // to the first token (parse, dequantize to float32, one forward), and greedy decode tokens/s in
-// the float32 (dequantized) mode against Hugging Face transformers float32 on the same file,
-// measured in the same run.
+// the float32 (dequantized) mode against Hugging Face transformers float32 on the same file;
+// then the stored-format mode (the file's own formats, quantized kernels): load, prefill and
+// decode tokens/s against llama.cpp (llama-cpp-python) on the same file, prompt and thread
+// count. Peers are measured in the same run.
 import Foundation
 import GPTKit
 
@@ -25,7 +27,7 @@ func runGGUFBenchmark(arguments: [String]) throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let file = try GGUFFile(contentsOf: url)
         let t1 = DispatchTime.now().uptimeNanoseconds
-        let loaded = try GPT(gguf: file, name: url.lastPathComponent)
+        let loaded = try GPT(gguf: file, name: url.lastPathComponent, weights: .dequantized)
         let t2 = DispatchTime.now().uptimeNanoseconds
         _ = try loaded.forward(tokens: [1], cache: loaded.makeCache(capacity: 8))
         let t3 = DispatchTime.now().uptimeNanoseconds
@@ -81,12 +83,17 @@ func runGGUFBenchmark(arguments: [String]) throws {
         """
         peer = runPython(script: script, input: "\(url.path)\n\(tokens)\n")?.split(separator: "\n").last.flatMap { Double($0) }
     }
+    let stored = try measureStoredFormat(url: url, tokens: tokens, repeats: repeats, python: !options.flags.contains("no-python"))
     if options.flags.contains("json") {
         print(jsonLine([
             ("model", url.lastPathComponent), ("threads", Parallel.threadCount), ("parse_ms", median(parse) * 1e3),
             ("dequantize_ms", median(dequantize) * 1e3), ("first_token_ms", median(firstToken) * 1e3),
             ("tokenizer_load_ms", median(tokenizerLoad) * 1e3),
             ("decode_tokens_per_s", ours), ("transformers_decode_tokens_per_s", peer), ("speedup", peer.map { ours / $0 }),
+            ("stored_first_token_ms", stored.firstToken * 1e3), ("stored_prefill_tokens_per_s", stored.prefill),
+            ("stored_decode_tokens_per_s", stored.decode), ("llama_cpp_prefill_tokens_per_s", stored.peerPrefill),
+            ("llama_cpp_decode_tokens_per_s", stored.peerDecode), ("decode_speedup_over_llama_cpp", stored.peerDecode.map { stored.decode / $0 }),
+            ("prefill_speedup_over_llama_cpp", stored.peerPrefill.map { stored.prefill / $0 }),
         ]))
         return
     }
@@ -98,5 +105,74 @@ func runGGUFBenchmark(arguments: [String]) throws {
         ["tokenizer from the metadata ms (parse + build)", format(median(tokenizerLoad) * 1e3), "", ""],
         ["decode tokens/s (float32, greedy, \(tokens) tokens)", format(ours), format(peer), "transformers float32, same GGUF"],
         ["speed-up", peer.map { format(ours / $0) + "×" } ?? "", "", ""],
+        ["stored formats: file to first token ms", format(stored.firstToken * 1e3), "", ""],
+        ["stored formats: prefill tokens/s (\(stored.promptLength)-token prompt)", format(stored.prefill), format(stored.peerPrefill),
+         "llama.cpp, same file and threads"],
+        ["stored formats: decode tokens/s (greedy, \(tokens) tokens)", format(stored.decode), format(stored.peerDecode),
+         "llama.cpp, same file and threads"],
+        ["decode speed-up over llama.cpp", stored.peerDecode.map { format(stored.decode / $0) + "×" } ?? "", "", ""],
+        ["prefill speed-up over llama.cpp", stored.peerPrefill.map { format(stored.prefill / $0) + "×" } ?? "", "", ""],
     ])
+}
+/// The stored-format mode's load, prefill and decode rates, and llama.cpp's on the same file.
+struct StoredFormatMeasurement {
+    var firstToken: Double, prefill: Double, decode: Double, promptLength: Int
+    var peerPrefill: Double?, peerDecode: Double?
+}
+
+func measureStoredFormat(url: URL, tokens: Int, repeats: Int, python: Bool) throws -> StoredFormatMeasurement {
+    var firstTokens: [Double] = []
+    var model: GPT?
+    for run in 0...repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let loaded = try GPT(gguf: GGUFFile(contentsOf: url), name: url.lastPathComponent)
+        _ = try loaded.forward(tokens: [1], cache: loaded.makeCache(capacity: 8))
+        if run > 0 { firstTokens.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
+        model = loaded
+    }
+    guard let model else { throw BenchmarkError.usage("no model") }
+    // A 128-token prompt of ordinary ids, then greedy decoding with no stop token.
+    let vocabulary = model.configuration.vocabularySize
+    let prompt = (0..<128).map { (1 + $0 * 7919) % vocabulary }
+    var prefillRates: [Double] = [], decodeRates: [Double] = []
+    for _ in 0..<3 {
+        let session = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: tokens),
+                                            cacheCapacity: prompt.count + tokens + 1)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try session.start(prompt: prompt)
+        _ = try session.next()
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var produced = 0
+        while try session.next() != nil { produced += 1 }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        prefillRates.append(Double(prompt.count) / (Double(t1 - t0) * 1e-9))
+        decodeRates.append(Double(produced) / (Double(t2 - t1) * 1e-9))
+    }
+    var result = StoredFormatMeasurement(firstToken: median(firstTokens), prefill: median(prefillRates), decode: median(decodeRates),
+                                         promptLength: prompt.count)
+    guard python else { return result }
+    // llama.cpp: the same prompt ids and thread count, greedy from its logits, medians of three.
+    let script = """
+    import sys, time
+    import numpy as np
+    from llama_cpp import Llama
+    path = sys.stdin.readline().strip(); n = int(sys.stdin.readline()); threads = int(sys.stdin.readline())
+    prompt = [int(t) for t in sys.stdin.readline().split()]
+    llm = Llama(model_path=path, n_ctx=len(prompt) + n + 8, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
+    pre, dec = [], []
+    for _ in range(3):
+        llm.reset()
+        t0 = time.perf_counter(); llm.eval(prompt); t1 = time.perf_counter()
+        for _ in range(n):
+            llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
+        t2 = time.perf_counter()
+        pre.append(len(prompt) / (t1 - t0)); dec.append(n / (t2 - t1))
+    print(sorted(pre)[1], sorted(dec)[1])
+    """
+    let input = "\(url.path)\n\(tokens - 1)\n\(Parallel.threadCount)\n\(prompt.map(String.init).joined(separator: " "))\n"
+    if let line = runPython(script: script, input: input)?.split(separator: "\n").last {
+        let values = line.split(separator: " ").compactMap { Double($0) }
+        if values.count == 2 { (result.peerPrefill, result.peerDecode) = (values[0], values[1]) }
+    }
+    return result
 }

@@ -122,9 +122,10 @@ final class SmolLM2Tests: XCTestCase {
         XCTAssertEqual(try cases().first?.reply, "The capital of France is Paris.<|im_end|>")
     }
 
-    /// The stored-format model (quantized kernels, 8-bit activations) against transformers'
-    /// float32 computation on the dequantized weights: the same greedy reply to the first
-    /// question, and last-position logits close to the reference.
+    /// The stored-format model (Q4_1/Q8_0 multiplied as stored, float32 activations) against
+    /// transformers' float32 computation on the dequantized weights: last-position logits within
+    /// 1e-3 relative, prefilled at once (dequantized panels) and token by token (the direct
+    /// kernels), and the same greedy replies.
     func testStoredFormatModelStaysCloseToTheFloat32Reference() throws {
         let smol = try SmolLM2.load()
         XCTAssertEqual(Set(smol.stored.weights.formats), [.q4_1, .q8_0, .float32])
@@ -135,23 +136,27 @@ final class SmolLM2Tests: XCTestCase {
             let scale = expected.map(abs).max()!
             let worst = zip(logits, expected).map { abs($0 - $1) }.max()!
             print("\(item.name): stored max |Δ| \(worst) of \(scale)")
-            XCTAssertLessThanOrEqual(worst / scale, 0.05, "\(item.name): max |Δ| \(worst) of max |logit| \(scale)")
+            XCTAssertLessThanOrEqual(worst / scale, 1e-3, "\(item.name): max |Δ| \(worst) of max |logit| \(scale)")
             // One row at a time (the decoding kernels) gives the same last-position logits.
             let cache = smol.stored.makeCache(capacity: 256)
             var last: [Float] = []
             for token in item.prompt_ids { last = try smol.stored.forward(tokens: [token], cache: cache).scalars }
             let stepWorst = zip(last, expected).map { abs($0 - $1) }.max()!
-            // Token by token every product quantizes its activations to 8 bits (llama.cpp: 4.5% on
-            // the same prompts, Fixtures/llamacpp), where a prefill multiplies float32 panels.
             print("\(item.name): stored one-by-one max |Δ| \(stepWorst)")
-            XCTAssertLessThanOrEqual(stepWorst / scale, 0.07, "\(item.name) token by token: max |Δ| \(stepWorst)")
+            let session = try GenerationSession(model: smol.stored, options: GenerationOptions(maximumNewTokens: 48, stopTokens: [2]),
+                                                cacheCapacity: 256)
+            var reply = try session.generate(prompt: item.prompt_ids)
+            if item.reply_ids.last == 2 && reply.count < 48 { reply.append(2) }
+            XCTAssertEqual(reply, item.reply_ids, "\(item.name): the stored-format model's greedy reply")
+            XCTAssertLessThanOrEqual(stepWorst / scale, 1e-3, "\(item.name) token by token: max |Δ| \(stepWorst)")
         }
     }
 
     /// The stored-format model against llama.cpp on the same Q4_1 file
-    /// (Fixtures/make_llamacpp_fixtures.py): both quantize activations to 8 bits, so their logits
-    /// agree far better with each other than with the float32 reference; llama.cpp's own
-    /// last-prompt logits move by up to 1.25 with its batch size.
+    /// (Fixtures/make_llamacpp_fixtures.py). llama.cpp quantizes activations to 8 bits, so its
+    /// logits are up to 1.15 from the float32 reference (which GPTKit matches within 1e-4) and
+    /// move by up to 1.25 with its own batch size; on "What is the capital of France?" that
+    /// rounding flips a near tie ("L" over "The", 0.35 apart in llama.cpp's logits).
     func testStoredFormatModelAgreesWithLlamaCpp() throws {
         let smol = try SmolLM2.load()
         struct Conversation: Decodable { let name: String; let prompt_ids: [Int]; let generated_ids: [Int] }
@@ -160,6 +165,8 @@ final class SmolLM2Tests: XCTestCase {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: folder.appendingPathComponent("smollm2-q4_1.json")))
         let logits = try SafetensorsFile(contentsOf: folder.appendingPathComponent("smollm2-q4_1-logits.safetensors"))
         XCTAssertEqual(fixture.conversations.count, 5)
+        var sameNextToken = 0
+        defer { XCTAssertEqual(sameNextToken, 4, "the next token after the prompt, as llama.cpp's") }
         for (index, item) in fixture.conversations.enumerated() {
             let expected = Array(try logits.tensor(named: "conv\(index).logits").scalars.prefix(49152))
             let cache = smol.stored.makeCache(capacity: 512)
@@ -171,9 +178,9 @@ final class SmolLM2Tests: XCTestCase {
             let common = zip(reply, item.generated_ids).prefix { $0 == $1 }.count
             let ourBest = ours.indices.max { ours[$0] < ours[$1] }!, theirBest = expected.indices.max { expected[$0] < expected[$1] }!
             print("llama.cpp \(item.name): max |Δ logit| \(worst), argmax \(ourBest) vs \(theirBest), common prefix \(common) of \(item.generated_ids.count)")
-            XCTAssertEqual(ourBest, theirBest, "\(item.name): the next token after the prompt")
+            if ourBest == theirBest { sameNextToken += 1 }
             XCTAssertLessThanOrEqual(worst, 1.5, "\(item.name): max |Δ logit| against llama.cpp")
-            XCTAssertGreaterThanOrEqual(common, 1, item.name)
+            if item.name != "capital" { XCTAssertGreaterThanOrEqual(common, 1, item.name) }
         }
     }
 }

@@ -1,7 +1,7 @@
 // Products with weights in their stored formats against the float32 product of the dequantized
 // weights (itself bit-identical to gguf-py's dequantization, see GGUFTests): within the bound
 // the 8-bit activation rounding allows for the integer kernels, within float rounding for the
-// F16/BF16 and panel paths; independent of the thread count.
+// float32-activation, F16/BF16 and panel paths; independent of the thread count.
 import Foundation
 import XCTest
 import GPTTestSupport
@@ -42,7 +42,8 @@ final class StoredFormatKernelTests: XCTestCase {
         return bytes
     }
 
-    func check(_ format: WeightFormat, outputs: Int, inputs: Int, rows: Int, line: UInt = #line) {
+    func check(_ format: WeightFormat, outputs: Int, inputs: Int, rows: Int, activations: StoredProductActivations = .float32,
+               line: UInt = #line) {
         let weights = Self.randomBlocks(format, blocks: outputs * inputs / format.blockSize, seed: UInt64(outputs * 31 + inputs + rows))
         var random = SplitMix64(seed: 99)
         let x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) * 1e-3 }
@@ -51,7 +52,7 @@ final class StoredFormatKernelTests: XCTestCase {
         weights.withUnsafeBytes { Kernels.dequantize(format, $0.baseAddress!, count: outputs * inputs, into: &dequantized) }
         // The float64 reference on the dequantized weights, and the bound per output.
         var expected = [Double](repeating: 0, count: rows * outputs), bound = [Double](repeating: 0, count: rows * outputs)
-        let direct = rows <= Kernels.directRowLimit && [.q8_0, .q4_0, .q4_1].contains(format)
+        let direct = rows <= Kernels.directRowLimit && [.q8_0, .q4_0, .q4_1].contains(format) && activations == .int8
         for r in 0..<rows {
             for j in 0..<outputs {
                 var sum = Double(bias[j]), limit = 0.0
@@ -74,7 +75,7 @@ final class StoredFormatKernelTests: XCTestCase {
             var y = [Float](repeating: 0, count: rows * outputs)
             weights.withUnsafeBytes { w in
                 Kernels.multiplyStored(format, w: w.baseAddress!, outputs: outputs, inputs: inputs, x: x, rows: rows, into: &y,
-                                       bias: bias, threads: threads)
+                                       bias: bias, activations: activations, threads: threads)
             }
             results.append(y)
         }
@@ -85,13 +86,14 @@ final class StoredFormatKernelTests: XCTestCase {
             let error = abs(Double(results[0][index]) - expected[index])
             worst = max(worst, error / bound[index])
         }
-        XCTAssertLessThanOrEqual(worst, 1, "\(format) \(outputs)×\(inputs), rows \(rows): error / bound", line: line)
+        XCTAssertLessThanOrEqual(worst, 1, "\(format) \(outputs)×\(inputs), rows \(rows), \(activations): error / bound", line: line)
     }
 
     func testEveryFormatAgreesWithTheDequantizedProduct() {
         for format in WeightFormat.allCases where format != .float32 {
             for rows in [1, 3, 8, 19] {
                 check(format, outputs: 37, inputs: 512, rows: rows)
+                check(format, outputs: 37, inputs: 512, rows: rows, activations: .int8)
             }
         }
     }
@@ -100,8 +102,10 @@ final class StoredFormatKernelTests: XCTestCase {
     /// groups, and enough work to run on several threads.
     func testModelSizes() {
         for format in [WeightFormat.q8_0, .q4_0, .q4_1, .bfloat16] {
-            check(format, outputs: 193, inputs: 576, rows: 1)
-            check(format, outputs: 65, inputs: 1536, rows: 2)
+            for activations in [StoredProductActivations.float32, .int8] {
+                check(format, outputs: 193, inputs: 576, rows: 1, activations: activations)
+                check(format, outputs: 65, inputs: 1536, rows: 2, activations: activations)
+            }
         }
     }
 

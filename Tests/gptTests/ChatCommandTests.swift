@@ -22,12 +22,12 @@ extension CommandLineTests {
         // A history from a file: the multi-turn case of the fixtures.
         let messages = directory.appendingPathComponent("messages.json")
         try Data(#"[{"role": "user", "content": "Hi! My name is Ada."}, {"role": "assistant", "content": "Hello Ada! How can I help you today?"}, {"role": "user", "content": "What is my name?"}]"#.utf8).write(to: messages)
-        let history = try runGPT(["generate", "--model", model, "--chat", "--dequantize", "--messages", messages.path, "--max-tokens", "48"],
-                                 in: directory)
+        let history = try runGPT(["generate", "--model", model, "--chat", "--messages", messages.path, "--max-tokens", "48"], in: directory)
         assertSuccess(history)
         XCTAssertEqual(history.standardOutput, "I'm glad you're here. My name is Elena. I'm a language AI assistant.\n")
         // Two turns and a reset on standard input; the second turn reuses the first one's cache.
-        let chat = try runGPT(["chat", "--model", model, "--dequantize", "--max-tokens", "16"], in: directory,
+        // (The default, stored-format mode gives transformers' replies too.)
+        let chat = try runGPT(["chat", "--model", model, "--max-tokens", "16"], in: directory,
                               input: "What is the capital of France?\n/reset\nWhat is the capital of France?\n")
         assertSuccess(chat)
         XCTAssertEqual(chat.standardOutput, "The capital of France is Paris.\nThe capital of France is Paris.\n")
