@@ -36,6 +36,10 @@ public protocol KernelSet: Sendable {
         _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
         rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.floatBlockGEMMGroupTask` over all tasks, compiled for this instruction set.
+    static func floatBlockGEMMGroup(
+        _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+        rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, threads: Int)
     /// `GPTKernelCore.halfGEMM` compiled for this instruction set.
     static func halfGEMM(
         isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,

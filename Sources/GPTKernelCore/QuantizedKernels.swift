@@ -33,10 +33,11 @@ public enum QuantizedBlockFormat: Int, Sendable {
     }
 }
 
-// Everything here is `@inline(__always)`, and the per-ISA targets own the closures that run the
-// tasks: a function or closure compiled in several targets under one symbol is merged by the
-// linker, which may keep the baseline copy (no F16C, no FMA). Inlined into each target's entry
-// points, the code is compiled with that target's instruction set.
+// Everything here is `@inline(__always)`, the per-ISA targets own the closures that run the
+// tasks, and the entry points are generic over a tag type each target sets to its own kernel
+// set: a function or closure compiled in several targets under one symbol is merged by the
+// linker, which may keep the baseline copy (no F16C, no FMA), so any copy the compiler does not
+// inline must carry the target in its name.
 
 /// Elements per activation block.
 public let quantizedBlockLength = 32
@@ -61,8 +62,8 @@ public func floatFromHalfBits(_ bits: UInt16) -> Float {
 /// blocks: `values [rows, k]` (as Int16), `scales [rows, k/32]` (d) and `sums [rows, k/32]`
 /// (d·Σq). Rounding is to nearest, ties to even.
 @inlinable @inline(__always)
-public func quantizeActivationBlocks(
-    _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
+public func quantizeActivationBlocks<Tag>(
+    _: Tag.Type,     _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
     values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
 ) {
     let blocks = k / quantizedBlockLength
@@ -186,8 +187,8 @@ public func storedProductTaskCount(n: Int, k: Int, rows: Int, threads: Int) -> I
 /// activation blocks (see `quantizeActivationBlocks`); y's rows are `ldy` apart. Each task
 /// computes its own outputs (groups of eight), so any split gives the same result.
 @inlinable @inline(__always)
-public func quantizedGEMMTask(
-    _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+public func quantizedGEMMTask<Tag>(
+    _: Tag.Type,     _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
     rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
 ) {
@@ -270,8 +271,8 @@ public func quantizedGEMMTask(
 /// `[n, k]` stored as IEEE half (`isBFloat16` false) or bfloat16 (true), rows `ldw` elements
 /// apart; x rows `ldx` apart. Float32 accumulation.
 @inlinable @inline(__always)
-public func halfGEMMTask(
-    isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,
+public func halfGEMMTask<Tag>(
+    _: Tag.Type,     isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,
     x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
     bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
 ) {
@@ -335,24 +336,82 @@ func blockValues(_ format: QuantizedBlockFormat, _ b: UnsafeRawPointer)
             decoded.d, decoded.c)
 }
 
+/// One matrix of a grouped stored-format product: W `[outputs, k]` at `w`, its output `y`
+/// (rows `ldy` apart) and bias.
+public struct StoredProductPart {
+    /// The first byte of W (row `j` at `w + j·rowBytes`).
+    public var w: UnsafeRawPointer
+    /// Rows of W.
+    public var outputs: Int
+    /// Where the outputs go: `y [rows, outputs]`, rows `ldy` apart.
+    public var y: UnsafeMutablePointer<Float>
+    /// Floats between output rows.
+    public var ldy: Int
+    /// `outputs` values added to every row, if any.
+    public var bias: UnsafePointer<Float>?
+
+    /// A part with these fields.
+    public init(w: UnsafeRawPointer, outputs: Int, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?) {
+        self.w = w
+        self.outputs = outputs
+        self.y = y
+        self.ldy = ldy
+        self.bias = bias
+    }
+}
+
+/// Task `task` of `taskCount` of a grouped product: every part's `y = (accumulate ? y : 0) +
+/// bias + x · Wᵀ`, the parts' output rows split together in groups of eight (one dispatch for
+/// q, k and v, or gate and up). Each output is computed as in `floatBlockGEMMTask`.
+@inlinable @inline(__always)
+public func floatBlockGEMMGroupTask<Tag>(
+    _ tag: Tag.Type, _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+    rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, task: Int, taskCount: Int
+) {
+    var groups = 0
+    for p in 0..<count { groups &+= (parts[p].outputs &+ 7) / 8 }
+    let range = evenSplit(groups, parts: taskCount, index: task)
+    var first = 0
+    for p in 0..<count {
+        let part = parts[p], partGroups = (part.outputs &+ 7) / 8
+        let lower = max(range.lowerBound, first), upper = min(range.upperBound, first &+ partGroups)
+        if lower < upper {
+            floatBlockGEMMRows(tag, format, k: k, w: part.w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                               y: part.y, ldy: part.ldy, bias: part.bias, accumulate: accumulate,
+                               start: (lower &- first) &* 8, end: min(part.outputs, (upper &- first) &* 8))
+        }
+        first &+= partGroups
+    }
+}
+
 /// Task `task` of `taskCount` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W
 /// `[n, k]` in a block `format` with x in float32 (rows `ldx` apart) and `blockSums [rows, k/32]`
 /// the sum of each 32-block of x: every weight is expanded to float32 in registers, so the
 /// result equals the float32 product of the dequantized weights up to float rounding (in a
 /// fixed, split-independent order).
 @inlinable @inline(__always)
-public func floatBlockGEMMTask(
-    _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+public func floatBlockGEMMTask<Tag>(
+    _ tag: Tag.Type, _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
     rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, task: Int, taskCount: Int
 ) {
+    let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+    floatBlockGEMMRows(tag, format, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
+                       bias: bias, accumulate: accumulate, start: range.lowerBound &* 8, end: min(n, range.upperBound &* 8))
+}
+
+/// Output rows `start..<end` of `floatBlockGEMMTask`'s product.
+@inlinable @inline(__always)
+public func floatBlockGEMMRows<Tag>(
+    _: Tag.Type, _ format: QuantizedBlockFormat, k: Int, w: UnsafeRawPointer, rowBytes: Int,
+    rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, start: Int, end: Int
+) {
     let blocks = k / quantizedBlockLength
     let size = format.bytesPerBlock
-    let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
-    let end = min(n, range.upperBound &* 8)
     for r in 0..<rows {
         let xr = x + r &* ldx, sums = blockSums + r &* blocks
-        var j = range.lowerBound &* 8
+        var j = start
         while j < end {
             // Two weight rows at a time: independent accumulator chains, shared loads of x (four
             // rows run out of vector registers and are slower).

@@ -10,7 +10,7 @@ extension PortableKernels {
         _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
         values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
     ) {
-        GPTKernelCore.quantizeActivationBlocks(x, rows: rows, k: k, ldx: ldx, values: values, scales: scales, sums: sums)
+        GPTKernelCore.quantizeActivationBlocks(Self.self, x, rows: rows, k: k, ldx: ldx, values: values, scales: scales, sums: sums)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in a block format; see
@@ -27,17 +27,17 @@ extension PortableKernels {
         switch format {
         case .q8_0:
             Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(.q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                quantizedGEMMTask(Self.self, .q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         case .q4_0:
             Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(.q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                quantizedGEMMTask(Self.self, .q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         case .q4_1:
             Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(.q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                quantizedGEMMTask(Self.self, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         }
@@ -55,12 +55,12 @@ extension PortableKernels {
         let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
         if isBFloat16 {
             Parallel.forEachTask(taskCount) { task in
-                halfGEMMTask(isBFloat16: true, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
+                halfGEMMTask(Self.self, isBFloat16: true, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
                              accumulate: accumulate, task: task, taskCount: taskCount)
             }
         } else {
             Parallel.forEachTask(taskCount) { task in
-                halfGEMMTask(isBFloat16: false, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
+                halfGEMMTask(Self.self, isBFloat16: false, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
                              accumulate: accumulate, task: task, taskCount: taskCount)
             }
         }
@@ -79,18 +79,48 @@ extension PortableKernels {
         switch format {
         case .q8_0:
             Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(.q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                floatBlockGEMMTask(Self.self, .q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
                                    y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         case .q4_0:
             Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(.q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                floatBlockGEMMTask(Self.self, .q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
                                    y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         case .q4_1:
             Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(.q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                floatBlockGEMMTask(Self.self, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
                                    y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        }
+    }
+
+    /// Several stored-format products over the same x in one dispatch; see
+    /// `GPTKernelCore.floatBlockGEMMGroupTask`.
+    @inline(never)
+    public static func floatBlockGEMMGroup(
+        _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+        rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, threads: Int
+    ) {
+        var outputs = 0
+        for p in 0..<count { outputs += parts[p].outputs }
+        guard outputs > 0, rows > 0 else { return }
+        let taskCount = storedProductTaskCount(n: outputs, k: k, rows: rows, threads: threads)
+        switch format {
+        case .q8_0:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMGroupTask(Self.self, .q8_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_0:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMGroupTask(Self.self, .q4_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
+            }
+        case .q4_1:
+            Parallel.forEachTask(taskCount) { task in
+                floatBlockGEMMGroupTask(Self.self, .q4_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
             }
         }
     }

@@ -113,9 +113,10 @@ public struct FeedForward: Sendable, Hashable {
             up.forward(x, rows: rows, weights: weights, into: hidden)
             Kernels.geluForward(hidden, into: activated, count: n)
         case .swiGLU:
-            gate!.forward(x, rows: rows, weights: weights, into: hidden)
             let u = arena.allocate(n)
-            up.forward(x, rows: rows, weights: weights, into: u)
+            WeightMatrix.multiply([weights.matrix(gate!.weight), weights.matrix(up.weight)],
+                                  biases: [gate!.bias.map(weights.vector), up.bias.map(weights.vector)], x, rows: rows,
+                                  into: [hidden, u], strides: [hiddenSize, hiddenSize])
             Kernels.siluForward(hidden, into: activated, count: n)
             Kernels.multiply(activated, u, into: activated, count: n)
             upValues = u

@@ -62,17 +62,9 @@ extension Kernels {
             return
         }
         if rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0, activations == .float32 {
-            let blocks = inputs / quantizedBlockLength
-            let scratch = ScratchPool.shared.checkOut(capacity: rows * blocks + 16)
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / quantizedBlockLength + 16)
             defer { ScratchPool.shared.checkIn(scratch) }
-            for r in 0..<rows {
-                for b in 0..<blocks {
-                    let p = UnsafeRawPointer(x + r * ldx + b * quantizedBlockLength)
-                    var v = SIMD8<Float>()
-                    for i in 0..<4 { v += p.loadUnaligned(fromByteOffset: 32 * i, as: SIMD8<Float>.self) }
-                    scratch.pointer[r * blocks + b] = v.sum()
-                }
-            }
+            blockSums(x, rows: rows, inputs: inputs, ldx: ldx, into: scratch.pointer)
             active.floatBlockGEMM(block, n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows,
                                   x: x, ldx: ldx, blockSums: scratch.pointer, y: y, ldy: ldy, bias: bias,
                                   accumulate: accumulate, threads: threads)
@@ -151,6 +143,46 @@ extension Kernels {
         let stride = rowBytes(format, inputs: columns)
         for r in 0..<count {
             dequantize(format, table + Int(ids[r]) * stride, count: columns, into: y + r * columns)
+        }
+    }
+
+    /// The sum of each 32-element block of each row of `x [rows, inputs]`.
+    static func blockSums(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, ldx: Int, into sums: UnsafeMutablePointer<Float>) {
+        let blocks = inputs / quantizedBlockLength
+        for r in 0..<rows {
+            for b in 0..<blocks {
+                let p = UnsafeRawPointer(x + r * ldx + b * quantizedBlockLength)
+                var v = SIMD8<Float>()
+                for i in 0..<4 { v += p.loadUnaligned(fromByteOffset: 32 * i, as: SIMD8<Float>.self) }
+                sums[r * blocks + b] = v.sum()
+            }
+        }
+    }
+
+    /// Several products with the same input: `parts[i].y = bias + x [rows, inputs] · Wᵢᵀ`, with
+    /// every Wᵢ `[parts[i].outputs, inputs]` stored in `format`. Direct Q8_0/Q4_0/Q4_1 products of
+    /// at most `directRowLimit` rows run as one dispatch over all the parts' outputs (q, k and v;
+    /// gate and up), which saves a fork and join per matrix when decoding; anything else runs
+    /// part by part. Each output equals what ``multiplyStored(_:w:outputs:inputs:x:rows:ldx:into:ldy:bias:accumulate:activations:threads:)``
+    /// gives.
+    public static func multiplyStored(
+        _ format: WeightFormat, parts: [StoredProductPart], inputs: Int, x: UnsafePointer<Float>, rows: Int,
+        threads: Int = Parallel.threadCount
+    ) {
+        guard rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0, parts.count > 1 else {
+            for part in parts {
+                multiplyStored(format, w: part.w, outputs: part.outputs, inputs: inputs, x: x, rows: rows, into: part.y, ldy: part.ldy,
+                               bias: part.bias, threads: threads)
+            }
+            return
+        }
+        let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / quantizedBlockLength + 16)
+        defer { ScratchPool.shared.checkIn(scratch) }
+        blockSums(x, rows: rows, inputs: inputs, ldx: inputs, into: scratch.pointer)
+        parts.withUnsafeBufferPointer { parts in
+            active.floatBlockGEMMGroup(block, parts: parts.baseAddress!, count: parts.count, k: inputs,
+                                       rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: inputs,
+                                       blockSums: scratch.pointer, accumulate: false, threads: threads)
         }
     }
 }

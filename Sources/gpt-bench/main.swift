@@ -16,7 +16,10 @@ commands:
   load [--preset gpt2-small] [--repeats N] [--json] [--no-python]
                                    GPT(directory:) time on a saved checkpoint vs safetensors' load_file
   gguf [--model FILE.gguf] [--repeats N] [--tokens N] [--json] [--no-python]
-                                   a GGUF model (SmolLM2): file to first token, float32 decode vs transformers
+                                   a GGUF model (SmolLM2): file to first token, float32 decode vs
+                                   transformers, stored-format prefill/decode vs llama.cpp
+  quantized [--outputs N] [--inputs K] [--json]
+                                   stored-format matrix-vector products: µs, weight GB/s, ns per block
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
 """
@@ -39,6 +42,7 @@ do {
     case "generate": try runGenerateBenchmark(arguments: arguments)
     case "load": try runLoadBenchmark(arguments: arguments)
     case "gguf": try runGGUFBenchmark(arguments: arguments)
+    case "quantized": try runQuantizedBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

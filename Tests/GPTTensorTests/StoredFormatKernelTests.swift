@@ -5,6 +5,7 @@
 import Foundation
 import XCTest
 import GPTTestSupport
+import GPTKernelCore
 @testable import GPTTensor
 
 final class StoredFormatKernelTests: XCTestCase {
@@ -142,6 +143,48 @@ final class StoredFormatKernelTests: XCTestCase {
             for (r, id) in ids.enumerated() {
                 XCTAssertEqual(Array(gathered[(r * inputs)..<((r + 1) * inputs)]),
                                Array(dequantized[(Int(id) * inputs)..<((Int(id) + 1) * inputs)]), "\(format) row \(id)")
+            }
+        }
+    }
+
+    /// Several matrices over one input in one dispatch (q, k, v; gate, up) give exactly what
+    /// one product each gives, for any thread count.
+    func testGroupedProductsEqualSeparateOnes() {
+        for format in [WeightFormat.q8_0, .q4_0, .q4_1, .q6_K] {
+            let inputs = 256, sizes = [37, 8, 91]
+            let matrices = sizes.enumerated().map { Self.randomBlocks(format, blocks: $0.element * inputs / format.blockSize, seed: UInt64(40 + $0.offset)) }
+            var random = SplitMix64(seed: 8)
+            for rows in [1, 2, 9] {
+                let x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) * 1e-3 }
+                let bias = (0..<91).map { Float($0) * 0.01 }
+                var separate = sizes.map { [Float](repeating: 0, count: rows * $0) }
+                for (i, bytes) in matrices.enumerated() {
+                    bytes.withUnsafeBytes { w in
+                        Kernels.multiplyStored(format, w: w.baseAddress!, outputs: sizes[i], inputs: inputs, x: x, rows: rows,
+                                               into: &separate[i], bias: i == 1 ? nil : bias)
+                    }
+                }
+                for threads in [1, 2, 3] {
+                    let outputs = sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0) }
+                    let weights = matrices.map { bytes -> UnsafeMutableRawPointer in
+                        let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+                        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                        return copy
+                    }
+                    let biasCopy = UnsafeMutablePointer<Float>.allocate(capacity: bias.count)
+                    biasCopy.initialize(from: bias, count: bias.count)
+                    defer {
+                        outputs.forEach { $0.deallocate() }
+                        weights.forEach { $0.deallocate() }
+                        biasCopy.deallocate()
+                    }
+                    let parts = sizes.indices.map { i in
+                        StoredProductPart(w: weights[i], outputs: sizes[i], y: outputs[i], ldy: sizes[i], bias: i == 1 ? nil : UnsafePointer(biasCopy))
+                    }
+                    Kernels.multiplyStored(format, parts: parts, inputs: inputs, x: x, rows: rows, threads: threads)
+                    let grouped = sizes.indices.map { Array(UnsafeBufferPointer(start: outputs[$0], count: rows * sizes[$0])) }
+                    XCTAssertEqual(grouped, separate, "\(format), \(rows) rows, \(threads) threads")
+                }
             }
         }
     }

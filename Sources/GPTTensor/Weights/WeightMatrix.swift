@@ -62,6 +62,28 @@ public struct WeightMatrix {
                       bias: bias, accumulate: accumulate)
     }
 
+    /// `yᵢ [rows, outputsᵢ] = x [rows, inputs] · Wᵢᵀ + biasᵢ` for several matrices over the same
+    /// x (q, k and v; gate and up): one dispatch when all are in the same block format and
+    /// decoding, else one product each. `outputs[i]` has rows `strides[i]` floats apart.
+    public static func multiply(
+        _ matrices: [WeightMatrix], biases: [UnsafePointer<Float>?], _ x: UnsafePointer<Float>, rows: Int,
+        into outputs: [UnsafeMutablePointer<Float>], strides: [Int]
+    ) {
+        precondition(matrices.count == outputs.count && outputs.count == strides.count && biases.count == matrices.count,
+                     "WeightMatrix.multiply: one output, stride and bias per matrix")
+        if let format = matrices.first?.format, format != .float32, rows <= Kernels.directRowLimit,
+           matrices.allSatisfy({ $0.format == format && !$0.isTransposed && $0.inputs == matrices[0].inputs }) {
+            let parts = matrices.indices.map { i in
+                StoredProductPart(w: matrices[i].base, outputs: matrices[i].outputs, y: outputs[i], ldy: strides[i], bias: biases[i])
+            }
+            Kernels.multiplyStored(format, parts: parts, inputs: matrices[0].inputs, x: x, rows: rows)
+            return
+        }
+        for i in matrices.indices {
+            matrices[i].multiply(x, rows: rows, into: outputs[i], outputStride: strides[i], bias: biases[i])
+        }
+    }
+
     /// `dx [rows, inputs] = (accumulate ? dx : 0) + dy [rows, outputs] · W` (the input gradient
     /// of `multiply`); dy's rows are `inputStride` floats apart (default `outputs`).
     public func multiplyTransposed(
