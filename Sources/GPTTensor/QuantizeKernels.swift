@@ -1,0 +1,151 @@
+// Quantizing float32 values into GGUF block formats, byte for byte as gguf-py's reference
+// quantizers (`gguf.quants.quantize`, gguf 0.19) write them: F16 and BF16 (round to nearest
+// even, BF16 NaNs made quiet), Q8_0 (d = max|x|/127, q = x/d rounded half away from zero),
+// Q4_0 (d = the signed value of largest magnitude / −8, q = trunc(x/d + 8.5) clipped to 0…15)
+// and Q4_1 (d = (max − min)/15, q = trunc((x − min)/d + 0.5) clipped), every step in float32
+// without fused multiply-adds, as numpy computes it. Split across threads by blocks; the bytes
+// do not depend on the split.
+
+extension Kernels {
+    /// The formats ``quantize(_:_:count:into:)`` writes.
+    public static let quantizableFormats: Set<WeightFormat> = [.float32, .float16, .bfloat16, .q8_0, .q4_0, .q4_1]
+
+    /// Writes `count` floats of `x` into `bytes` in `format` (`count` a whole number of the
+    /// format's blocks; `bytes` holds `count / blockSize · bytesPerBlock` bytes).
+    ///
+    /// ```swift
+    /// Kernels.quantize(.q4_1, weights, count: 576 * 1536, into: buffer)   // 20 bytes per 32 values
+    /// ```
+    /// - Precondition: `format` is in ``quantizableFormats`` (the K-quants have no reference
+    ///   quantizer in gguf-py to match).
+    public static func quantize(_ format: WeightFormat, _ x: UnsafePointer<Float>, count: Int, into bytes: UnsafeMutableRawPointer) {
+        precondition(quantizableFormats.contains(format), "quantize: no quantizer for \(format)")
+        precondition(count % format.blockSize == 0, "quantize: \(count) is not a whole number of \(format) blocks")
+        let blocks = count / format.blockSize, size = format.bytesPerBlock, n = format.blockSize
+        let grain = Swift.max(1, elementwiseParallelThreshold / Swift.max(n, 32))
+        forEachRange(format.blockSize == 1 ? (count + 31) / 32 : blocks, grain: grain) { range in
+            for block in range {
+                switch format {
+                case .float32:
+                    for i in (block * 32)..<Swift.min(count, block * 32 + 32) { (bytes + 4 * i).storeBytes(of: x[i].bitPattern.littleEndian, as: UInt32.self) }
+                case .float16:
+                    for i in (block * 32)..<Swift.min(count, block * 32 + 32) { (bytes + 2 * i).storeBytes(of: halfBits(x[i]).littleEndian, as: UInt16.self) }
+                case .bfloat16:
+                    for i in (block * 32)..<Swift.min(count, block * 32 + 32) { (bytes + 2 * i).storeBytes(of: bfloat16Bits(x[i]).littleEndian, as: UInt16.self) }
+                case .q8_0: quantizeQ8_0(x + block * n, bytes + block * size)
+                case .q4_0: quantizeQ4_0(x + block * n, bytes + block * size)
+                case .q4_1: quantizeQ4_1(x + block * n, bytes + block * size)
+                default: break
+                }
+            }
+        }
+    }
+
+    /// IEEE half bits of `x`, rounded to nearest even (as numpy's `astype(float16)`).
+    @inline(__always)
+    static func halfBits(_ x: Float) -> UInt16 {
+        #if arch(x86_64) && os(macOS)
+        return halfBitsPortable(x)
+        #else
+        return Float16(x).bitPattern
+        #endif
+    }
+
+    /// Round-to-nearest-even float32 → half by bits, for platforms without `Float16`.
+    static func halfBitsPortable(_ x: Float) -> UInt16 {
+        let bits = x.bitPattern
+        let sign = UInt16((bits >> 16) & 0x8000)
+        let exponent = Int((bits >> 23) & 0xFF), mantissa = bits & 0x7F_FFFF
+        if exponent == 0xFF { return sign | 0x7C00 | (mantissa != 0 ? 0x200 | UInt16(mantissa >> 13) : 0) }
+        let unbiased = exponent - 127
+        if unbiased > 15 { return sign | 0x7C00 }
+        if unbiased >= -14 {
+            var half = UInt32(unbiased + 15) << 10 | mantissa >> 13
+            let rest = mantissa & 0x1FFF
+            if rest > 0x1000 || rest == 0x1000 && half & 1 == 1 { half += 1 }
+            return sign | UInt16(half)
+        }
+        if unbiased < -25 { return sign }
+        let full = mantissa | 0x80_0000, shift = UInt32(-unbiased - 1)
+        var half = full >> shift
+        let rest = full & ((1 << shift) - 1), halfway = UInt32(1) << (shift - 1)
+        if rest > halfway || rest == halfway && half & 1 == 1 { half += 1 }
+        return sign | UInt16(half)
+    }
+
+    /// bfloat16 bits of `x` as ggml's `ggml_compute_fp32_to_bf16`: NaNs made quiet, round to
+    /// nearest even.
+    @inline(__always)
+    static func bfloat16Bits(_ x: Float) -> UInt16 {
+        let n = x.bitPattern
+        if n & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16((n & 0xFFFF_0000 | 64 << 16) >> 16) }
+        return UInt16((UInt64(n) + UInt64(0x7FFF + ((n >> 16) & 1))) >> 16)
+    }
+
+    /// numpy's `np_roundf` of gguf-py: round half away from zero, as
+    /// `sign(x)·(floor(|x|) + floor(2·(|x| − floor(|x|))))`.
+    @inline(__always)
+    static func roundHalfAway(_ x: Float) -> Float {
+        let a = Swift.abs(x), floored = a.rounded(.down)
+        let b = floored + (2 * (a - floored)).rounded(.down)
+        return x < 0 ? -b : (x > 0 ? b : 0)
+    }
+
+    static func quantizeQ8_0(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var amax: Float = 0
+        for j in 0..<32 { amax = Swift.max(amax, Swift.abs(x[j])) }
+        let d = amax / 127, inverse: Float = d == 0 ? 0 : 1 / d
+        out.storeBytes(of: halfBits(d).littleEndian, as: UInt16.self)
+        for j in 0..<32 {
+            let q = roundHalfAway(x[j] * inverse)
+            out.storeBytes(of: q.isFinite ? Int8(clamping: Int(q)) : 0, toByteOffset: 2 + j, as: Int8.self)
+        }
+    }
+
+    /// `trunc(v)` as numpy's `astype(uint8)` after `clip(0, 15)` sees it: NaN and negatives → 0.
+    @inline(__always)
+    static func nibble(_ v: Float) -> UInt8 {
+        guard v.isFinite else { return v == .infinity ? 15 : 0 }
+        let t = v.rounded(.towardZero)
+        return t <= 0 ? 0 : (t >= 15 ? 15 : UInt8(t))
+    }
+
+    static func quantizeQ4_0(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        // The first value of largest magnitude, with its sign.
+        var largest: Float = 0, magnitude: Float = -1
+        for j in 0..<32 where Swift.abs(x[j]) > magnitude {
+            magnitude = Swift.abs(x[j])
+            largest = x[j]
+        }
+        let d = largest / -8, inverse: Float = d == 0 ? 0 : 1 / d
+        out.storeBytes(of: halfBits(d).littleEndian, as: UInt16.self)
+        for j in 0..<16 {
+            let low = nibble(withoutFusing(x[j], inverse, 8.5)), high = nibble(withoutFusing(x[j + 16], inverse, 8.5))
+            out.storeBytes(of: low | high << 4, toByteOffset: 2 + j, as: UInt8.self)
+        }
+    }
+
+    static func quantizeQ4_1(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var maximum = x[0], minimum = x[0]
+        for j in 1..<32 {
+            maximum = Swift.max(maximum, x[j])
+            minimum = Swift.min(minimum, x[j])
+        }
+        let d = (maximum - minimum) / 15, inverse: Float = d == 0 ? 0 : 1 / d
+        out.storeBytes(of: halfBits(d).littleEndian, as: UInt16.self)
+        out.storeBytes(of: halfBits(minimum).littleEndian, toByteOffset: 2, as: UInt16.self)
+        for j in 0..<16 {
+            let low = nibble(withoutFusing(x[j] - minimum, inverse, 0.5))
+            let high = nibble(withoutFusing(x[j + 16] - minimum, inverse, 0.5))
+            out.storeBytes(of: low | high << 4, toByteOffset: 4 + j, as: UInt8.self)
+        }
+    }
+
+    /// `a·b + c` with the product rounded first, as numpy computes it (Swift never contracts a
+    /// product and a sum into a fused multiply-add on its own).
+    @inline(__always)
+    static func withoutFusing(_ a: Float, _ b: Float, _ c: Float) -> Float {
+        let product = a * b
+        return product + c
+    }
+}

@@ -1,0 +1,38 @@
+// Quantization into GGUF formats against gguf-py's reference quantizers: the tensors of
+// Fixtures/gguf/quants.gguf were written by `gguf.quants.quantize` from the float32 `source`
+// matrix stored beside them, so quantizing `source` here must give the same bytes.
+import Foundation
+import XCTest
+import GPTTestSupport
+@testable import GPTTensor
+
+final class QuantizeTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/gguf")
+
+    func testQuantizersAreByteIdenticalToGGUFPy() throws {
+        let file = try GGUFFile(contentsOf: Self.fixtures.appendingPathComponent("quants.gguf"))
+        let reference = try SafetensorsFile(contentsOf: Self.fixtures.appendingPathComponent("quants-reference.safetensors"))
+        let source = try reference.tensor(named: "source").scalars
+        XCTAssertEqual(source.count, 3 * 512)
+        for format in [WeightFormat.float16, .bfloat16, .q8_0, .q4_0, .q4_1] {
+            let tensor = try XCTUnwrap(file.tensor(named: "\(format.rawValue.lowercased()).weight"), format.rawValue)
+            XCTAssertEqual(tensor.format, format)
+            let expected = Array(UnsafeRawBufferPointer(start: file.bytes(of: tensor), count: tensor.byteCount))
+            var bytes = [UInt8](repeating: 0xAA, count: tensor.byteCount)
+            bytes.withUnsafeMutableBytes { Kernels.quantize(format, source, count: source.count, into: $0.baseAddress!) }
+            XCTAssertEqual(bytes, expected, "\(format): the bytes gguf-py wrote")
+        }
+    }
+
+    /// The portable half conversion equals `Float16(_:)` on every class of value.
+    func testPortableHalfConversionMatchesFloat16() {
+        var values: [Float] = [0, -0, 1, -1, 65504, 65520, 65519.99, 1e-8, 6e-8, 5.96e-8, 2.98e-8, 3e-8, .infinity, -.infinity,
+                               0.1, 1.0009765625, 1.00048828125, 1.000732421875, 6.1035156e-5, 6.097555e-5]
+        var random = SplitMix64(seed: 2024)
+        for _ in 0..<20_000 { values.append(Float(bitPattern: UInt32(truncatingIfNeeded: random.next()))) }
+        for value in values where !value.isNaN {
+            XCTAssertEqual(Kernels.halfBitsPortable(value), Float16(value).bitPattern, "\(value)")
+        }
+    }
+}
