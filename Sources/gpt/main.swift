@@ -12,6 +12,7 @@ commands:
   info       configuration and size of a model (and a GGUF's metadata)
   chat       an interactive conversation with a chat model (SmolLM2, Llama, Qwen2 GGUF files)
   tokenize   the token ids of standard input under a model's tokenizer
+  quantize   a GGUF model with its matrices in another format (q8_0, q4_0, q4_1, f16, bf16)
 Every command takes --threads N (default: GPTKIT_THREADS, else one per core).
 """
 
@@ -25,6 +26,7 @@ let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
     "train": (TrainCommand.run, TrainCommand.usage), "generate": (GenerateCommand.run, GenerateCommand.usage),
     "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
     "tokenize": (TokenizeCommand.run, TokenizeCommand.usage), "chat": (ChatCommand.run, ChatCommand.usage),
+    "quantize": (QuantizeCommand.run, QuantizeCommand.usage),
 ]
 if ["-h", "--help", "help"].contains(command) {
     print(usage)

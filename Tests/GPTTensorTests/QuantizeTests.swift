@@ -36,3 +36,32 @@ final class QuantizeTests: XCTestCase {
         }
     }
 }
+
+extension QuantizeTests {
+    /// A re-quantized copy keeps the metadata (with `general.file_type`) and the vectors, and
+    /// every matrix equals `quantize(dequantize(original))`.
+    func testWriteQuantizedCopiesMetadataAndConvertsMatrices() throws {
+        let file = try GGUFFile(contentsOf: Self.fixtures.appendingPathComponent("quants.gguf"))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-quantized-\(UUID().uuidString).gguf")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let converted = try file.writeQuantized(to: url, format: .q8_0)
+        XCTAssertEqual(converted, file.tensors.filter { $0.format != .q8_0 }.count)
+        let copy = try GGUFFile(contentsOf: url)
+        XCTAssertEqual(copy.metadataKeys, file.metadataKeys + (file.metadata["general.file_type"] == nil ? ["general.file_type"] : []))
+        XCTAssertEqual(copy.metadata["general.file_type"], .uint32(7))
+        for key in file.metadataKeys where key != "general.file_type" { XCTAssertEqual(copy.metadata[key], file.metadata[key], key) }
+        for tensor in file.tensors {
+            let out = try XCTUnwrap(copy.tensor(named: tensor.name))
+            XCTAssertEqual(out.shape, tensor.shape)
+            XCTAssertEqual(out.format, .q8_0, tensor.name)
+            var values = [Float](repeating: 0, count: tensor.elementCount)
+            Kernels.dequantize(tensor.format, file.bytes(of: tensor), count: values.count, into: &values)
+            var expected = [UInt8](repeating: 0, count: out.byteCount)
+            expected.withUnsafeMutableBytes { Kernels.quantize(.q8_0, values, count: values.count, into: $0.baseAddress!) }
+            XCTAssertEqual(Array(UnsafeRawBufferPointer(start: copy.bytes(of: out), count: out.byteCount)), expected, tensor.name)
+        }
+        XCTAssertThrowsError(try file.writeQuantized(to: url, format: .q6_K)) { error in
+            XCTAssertTrue("\(error)".contains("no quantizer for Q6_K"), "\(error)")
+        }
+    }
+}

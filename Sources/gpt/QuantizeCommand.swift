@@ -1,0 +1,47 @@
+// gpt quantize: a GGUF model re-written with its matrices in another format.
+import Foundation
+import GPTKit
+
+enum QuantizeCommand {
+    static let usage = """
+    usage: gpt quantize --model IN.gguf --type q8_0|q4_0|q4_1|f16|bf16|f32 --out OUT.gguf
+      Writes a copy of a GGUF model with every matrix in --type (quantized as gguf-py's reference
+      quantizers do, byte for byte) and everything else — norms, metadata, tokenizer, chat
+      template — unchanged; llama.cpp and gpt load the result. Like llama-quantize --pure: the
+      output and embedding matrices take --type too. Prints what it converted and the sizes.
+      Not yet: GPTKit checkpoints and Hugging Face folders as input, and the K-quant types.
+    """
+
+    static let types: [String: WeightFormat] = [
+        "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "f16": .float16, "bf16": .bfloat16, "f32": .float32,
+    ]
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Arguments(arguments, options: ["model", "type", "out"], switches: [])
+        if options.helpRequested { print(usage); return }
+        guard let path = options.string("model") else { throw UsageError(message: "--model is required\n\(usage)") }
+        guard let typeName = options.string("type") else { throw UsageError(message: "--type is required\n\(usage)") }
+        guard let format = types[typeName.lowercased()] else {
+            let known = ["q4_k", "q5_k", "q6_k", "q5_0", "q5_1"].contains(typeName.lowercased())
+            throw UsageError(message: "--type \(typeName): " + (known ? "GPTKit does not quantize to \(typeName) yet; " : "unknown; ")
+                + "choose one of \(types.keys.sorted().joined(separator: ", "))")
+        }
+        guard let outPath = options.string("out") else { throw UsageError(message: "--out is required\n\(usage)") }
+        let input = try PathArguments.url(path, option: "model")
+        guard input.pathExtension.lowercased() == "gguf" else {
+            throw UsageError(message: "--model \(path): gpt quantize reads GGUF files so far (GPTKit checkpoints and Hugging Face folders are not supported yet)")
+        }
+        let output = try PathArguments.url(outPath, option: "out")
+        guard output.standardizedFileURL.path != input.standardizedFileURL.path else {
+            throw UsageError(message: "--out must differ from --model")
+        }
+        let file = try GGUFFile(contentsOf: input)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let converted = try file.writeQuantized(to: output, format: format)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
+        let inputSize = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
+        print("\(converted) of \(file.tensors.count) tensors to \(format.rawValue); \(inputSize / 1_000_000) MB → \(size / 1_000_000) MB in "
+              + String(format: "%.1f s", seconds) + ": \(outPath)")
+    }
+}

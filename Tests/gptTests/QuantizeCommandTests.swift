@@ -1,0 +1,31 @@
+import Foundation
+import XCTest
+
+/// `gpt quantize` on SmolLM2's Q4_1 GGUF: the Q8_0 and Q4_0 copies load and chat (the Q8_0
+/// one gives transformers' reply; llama.cpp loads them too, Fixtures/check_quantized_files.py),
+/// and bad requests are refused by name.
+extension CommandLineTests {
+    func testQuantizeWritesGGUFCopiesThatLoadAndChat() throws {
+        let model = try smolLM2
+        let directory = try temporaryDirectory(self)
+        let q8 = directory.appendingPathComponent("smol.Q8_0.gguf").path
+        let result = try runGPT(["quantize", "--model", model, "--type", "q8_0", "--out", q8], in: directory)
+        assertSuccess(result)
+        XCTAssertTrue(result.standardOutput.contains("210 of 272 tensors to Q8_0"), result.standardOutput)
+        let info = try runGPT(["info", "--model", q8], in: directory)
+        assertSuccess(info)
+        XCTAssertTrue(info.standardOutput.contains("Q8_0"), info.standardOutput)
+        let reply = try runGPT(["generate", "--model", q8, "--chat", "--prompt", "What is the capital of France?"], in: directory)
+        assertSuccess(reply)
+        XCTAssertEqual(reply.standardOutput, "The capital of France is Paris.\n")
+        // Refusals: a type without a quantizer, an unknown type, a non-GGUF input, --out = --model.
+        assertFailure(try runGPT(["quantize", "--model", model, "--type", "q4_k", "--out", q8], in: directory), status: 2,
+                      mentioning: ["does not quantize to q4_k yet"])
+        assertFailure(try runGPT(["quantize", "--model", model, "--type", "q3", "--out", q8], in: directory), status: 2,
+                      mentioning: ["--type q3: unknown", "q8_0"])
+        assertFailure(try runGPT(["quantize", "--model", directory.path, "--type", "q8_0", "--out", q8], in: directory), status: 2,
+                      mentioning: ["reads GGUF files so far"])
+        assertFailure(try runGPT(["quantize", "--model", q8, "--type", "q4_0", "--out", q8], in: directory), status: 2,
+                      mentioning: ["--out must differ from --model"])
+    }
+}
