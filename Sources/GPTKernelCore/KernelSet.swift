@@ -40,6 +40,11 @@ public protocol KernelSet: Sendable {
     static func floatBlockGEMMGroup(
         _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
         rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.floatQ4KRows` over all tasks, compiled for this instruction set.
+    static func floatQ4KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
+        accumulate: Bool, threads: Int)
     /// `GPTKernelCore.halfGEMM` compiled for this instruction set.
     static func halfGEMM(
         isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,

@@ -444,3 +444,67 @@ public func floatBlockGEMMRows<Tag>(
         }
     }
 }
+
+/// Eight bytes widened to floats (`vpmovzxbd`, `vcvtdq2ps`).
+@inlinable @inline(__always)
+func floats(_ v: SIMD8<UInt8>) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(Int32(truncatingIfNeeded: v[i])) }
+    return r
+}
+
+/// The 6-bit scale and minimum of Q4_K sub-block `j` (0..<8) from its 12 packed bytes.
+@inlinable @inline(__always)
+func q4KScaleAndMinimum(_ j: Int, _ s: UnsafeRawPointer) -> (Float, Float) {
+    func byte(_ i: Int) -> UInt8 { s.load(fromByteOffset: i, as: UInt8.self) }
+    if j < 4 { return (Float(byte(j) & 63), Float(byte(j &+ 4) & 63)) }
+    let scale = (byte(j &+ 4) & 0x0F) | (byte(j &- 4) >> 6) << 4
+    let minimum = (byte(j &+ 4) >> 4) | (byte(j) >> 6) << 4
+    return (Float(scale), Float(minimum))
+}
+
+/// Output rows `start..<end` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W in
+/// GGUF Q4_K (super-blocks of 256: F16 d and dmin, eight 6-bit scales and minima, 4-bit values;
+/// w = d·scale·q − dmin·min per sub-block of 32), x in float32 with `blockSums` its sums per 32:
+/// every weight expanded to float32 in registers, in a fixed order.
+@inlinable @inline(__always)
+public func floatQ4KRows<Tag>(
+    _: Tag.Type, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+    blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
+    start: Int, end: Int
+) {
+    let superBlocks = k / 256, blocks = k / quantizedBlockLength
+    for r in 0..<rows {
+        let xr = x + r &* ldx, sums = blockSums + r &* blocks
+        for j in start..<end {
+            let row = w + j &* rowBytes
+            var acc = SIMD8<Float>()
+            var offset: Float = 0
+            for sb in 0..<superBlocks {
+                let b = row + sb &* 144
+                let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(as: UInt16.self)))
+                let dmin = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                for pair in 0..<4 {
+                    let q = b + (16 &+ 32 &* pair)
+                    for half in 0..<2 {
+                        let sub = 2 &* pair &+ half
+                        let (scale, minimum) = q4KScaleAndMinimum(sub, b + 4)
+                        let p = xr + (sb &* 256 &+ sub &* 32)
+                        var s = SIMD8<Float>()
+                        for g in 0..<4 {
+                            let packed = q.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self)
+                            let values = half == 0 ? packed & 0x0F : packed &>> 4
+                            s.addProduct(floats(values), p.loadVector(SIMD8<Float>.self, at: 8 &* g))
+                        }
+                        acc.addProduct(s, SIMD8<Float>(repeating: d * scale))
+                        offset.addProduct(-dmin * minimum, sums[sb &* 8 &+ sub])
+                    }
+                }
+            }
+            var value = acc.sum() + offset
+            if let bias { value += bias[j] }
+            let out = y + (r &* ldy &+ j)
+            out.pointee = accumulate ? out.pointee + value : value
+        }
+    }
+}
