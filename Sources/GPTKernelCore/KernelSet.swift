@@ -45,6 +45,10 @@ public protocol KernelSet: Sendable {
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
         blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
         accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.floatQ6KRows` over all tasks, compiled for this instruction set.
+    static func floatQ6KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
     /// `GPTKernelCore.halfGEMM` compiled for this instruction set.
     static func halfGEMM(
         isBFloat16: Bool, n: Int, k: Int, w: UnsafePointer<UInt16>, ldw: Int, rows: Int,

@@ -508,3 +508,54 @@ public func floatQ4KRows<Tag>(
         }
     }
 }
+
+/// Output rows `start..<end` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W in
+/// GGUF Q6_K (super-blocks of 256: 4 low bits in `ql[128]`, 2 high bits in `qh[64]`, sixteen
+/// int8 scales, an F16 d; w = d·scale·(q − 32) per 16 values), x in float32: every weight
+/// expanded to float32 in registers, in a fixed order.
+@inlinable @inline(__always)
+public func floatQ6KRows<Tag>(
+    _: Tag.Type, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+    y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, start: Int, end: Int
+) {
+    let superBlocks = k / 256
+    for r in 0..<rows {
+        let xr = x + r &* ldx
+        for j in start..<end {
+            let row = w + j &* rowBytes
+            var acc = SIMD8<Float>()
+            for sb in 0..<superBlocks {
+                let b = row + sb &* 210
+                let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 208, as: UInt16.self)))
+                for half in 0..<2 {
+                    let ql = b + 64 &* half, qh = b + (128 &+ 32 &* half), scales = b + (192 &+ 8 &* half)
+                    let p = xr + (sb &* 256 &+ 128 &* half)
+                    for group in 0..<4 {
+                        // Group g holds values 32g..<32g+32 of this half: low nibbles of ql[0..<32]
+                        // (g 0) or ql[32..<64] (g 1), high nibbles of them (g 2, 3), with bits
+                        // 2g…2g+1 of qh.
+                        let low = (group & 1) &* 32, shift = UInt8(2 &* group)
+                        var first = SIMD8<Float>(), second = SIMD8<Float>()
+                        for chunk in 0..<4 {
+                            let l = ql.loadUnaligned(fromByteOffset: low &+ 8 &* chunk, as: SIMD8<UInt8>.self)
+                            let h = qh.loadUnaligned(fromByteOffset: 8 &* chunk, as: SIMD8<UInt8>.self)
+                            let nibbles = group < 2 ? l & 0x0F : l &>> 4
+                            let q = nibbles | ((h &>> shift) & 3) &<< 4
+                            let values = floats(q) - 32
+                            let xs = p.loadVector(SIMD8<Float>.self, at: 32 &* group &+ 8 &* chunk)
+                            if chunk < 2 { first.addProduct(values, xs) } else { second.addProduct(values, xs) }
+                        }
+                        let s0 = Float(scales.load(fromByteOffset: 2 &* group, as: Int8.self))
+                        let s1 = Float(scales.load(fromByteOffset: 2 &* group &+ 1, as: Int8.self))
+                        acc.addProduct(first, SIMD8<Float>(repeating: d * s0))
+                        acc.addProduct(second, SIMD8<Float>(repeating: d * s1))
+                    }
+                }
+            }
+            var value = acc.sum()
+            if let bias { value += bias[j] }
+            let out = y + (r &* ldy &+ j)
+            out.pointee = accumulate ? out.pointee + value : value
+        }
+    }
+}

@@ -141,4 +141,20 @@ extension PortableKernels {
                          bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
         }
     }
+
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q6_K and x in float32; see
+    /// `GPTKernelCore.floatQ6KRows`.
+    @inline(never)
+    public static func floatQ6KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+    ) {
+        guard n > 0, rows > 0 else { return }
+        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
+        Parallel.forEachTask(taskCount) { task in
+            let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+            floatQ6KRows(Self.self, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
+                         accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
+        }
+    }
 }

@@ -3,9 +3,9 @@
 //   - Q8_0, Q4_0, Q4_1 with at most `directRowLimit` rows: each weight block expanded to float32
 //     in registers against float32 activations (the default), or, as llama.cpp does, activations
 //     quantized to 8-bit blocks and integer block dot products (QuantizedKernels.swift);
-//   - Q4_K, F16, BF16 with at most `directRowLimit` rows: widened in registers, float32
+//   - Q4_K, Q6_K, F16, BF16 with at most `directRowLimit` rows: widened in registers, float32
 //     accumulation;
-//   - more rows (prefill), and the formats without a direct kernel (Q5_0, Q5_1, Q5_K, Q6_K):
+//   - more rows (prefill), and the formats without a direct kernel (Q5_0, Q5_1, Q5_K):
 //     panels of `panelRows` weight rows dequantized into a scratch buffer and multiplied by
 //     SGEMM, so no dequantized copy of the whole matrix ever exists.
 import GPTKernelCore
@@ -90,6 +90,11 @@ extension Kernels {
             blockSums(x, rows: rows, inputs: inputs, ldx: ldx, into: scratch.pointer)
             active.floatQ4KGEMM(n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: ldx,
                                 blockSums: scratch.pointer, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
+            return
+        }
+        if rows <= directRowLimit, format == .q6_K {
+            active.floatQ6KGEMM(n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: ldx,
+                                y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
             return
         }
         if rows <= directRowLimit, format == .float16 || format == .bfloat16 {
