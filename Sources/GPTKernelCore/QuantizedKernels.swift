@@ -42,16 +42,18 @@ public enum QuantizedBlockFormat: Int, Sendable {
 /// Elements per activation block.
 public let quantizedBlockLength = 32
 
-/// Converts IEEE half-precision bits to a float (exact).
+/// Converts IEEE half-precision bits to a float, bit-exact (subnormals, infinities and NaNs too):
+/// `Float16` (one `vcvtph2ps` with F16C) where Swift has it, else by bits.
 @inlinable @inline(__always)
 public func floatFromHalfBits(_ bits: UInt16) -> Float {
     #if arch(x86_64) && os(macOS)
     let sign = UInt32(bits & 0x8000) << 16, exponent = UInt32(bits >> 10) & 0x1F, mantissa = UInt32(bits & 0x3FF)
-    if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }
     if exponent == 0 {
-        let magnitude = Float(mantissa) * 0x1p-24
-        return sign != 0 ? -magnitude : magnitude
+        if mantissa == 0 { return Float(bitPattern: sign) }
+        let magnitude = Float(mantissa) * 0x1p-24  // subnormal: mantissa · 2^-24
+        return sign == 0 ? magnitude : -magnitude
     }
+    if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }
     return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
     #else
     return Float(Float16(bitPattern: bits))
@@ -453,9 +455,10 @@ func floats(_ v: SIMD8<UInt8>) -> SIMD8<Float> {
     return r
 }
 
-/// The 6-bit scale and minimum of Q4_K sub-block `j` (0..<8) from its 12 packed bytes.
+/// The 6-bit scale and minimum of Q4_K / Q5_K sub-block `j` (0..<8) from the 12 packed bytes at
+/// `s` (ggml's `get_scale_min_k4`).
 @inlinable @inline(__always)
-func q4KScaleAndMinimum(_ j: Int, _ s: UnsafeRawPointer) -> (Float, Float) {
+public func kQuantScaleAndMinimum(_ j: Int, _ s: UnsafeRawPointer) -> (Float, Float) {
     func byte(_ i: Int) -> UInt8 { s.load(fromByteOffset: i, as: UInt8.self) }
     if j < 4 { return (Float(byte(j) & 63), Float(byte(j &+ 4) & 63)) }
     let scale = (byte(j &+ 4) & 0x0F) | (byte(j &- 4) >> 6) << 4
@@ -488,7 +491,7 @@ public func floatQ4KRows<Tag>(
                     let q = b + (16 &+ 32 &* pair)
                     for half in 0..<2 {
                         let sub = 2 &* pair &+ half
-                        let (scale, minimum) = q4KScaleAndMinimum(sub, b + 4)
+                        let (scale, minimum) = kQuantScaleAndMinimum(sub, b + 4)
                         let p = xr + (sb &* 256 &+ sub &* 32)
                         var s = SIMD8<Float>()
                         for g in 0..<4 {

@@ -1,7 +1,6 @@
-// PortableKernels' entry points for the products with stored block formats (see GPTKernelCore's QuantizedKernels.swift).
+// PortableKernels' entry points for the products with stored block formats: each runs its driver
+// (GPTKernelCore's QuantizedKernelDrivers.swift) compiled with this target's instruction set.
 import GPTKernelCore
-
-// MARK: - Products with stored block formats
 
 extension PortableKernels {
     /// See `GPTKernelCore.quantizeActivationBlocks`.
@@ -21,26 +20,8 @@ extension PortableKernels {
         rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
-        guard n > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
-        // One copy per format, so the block decoding is not a branch in the loop.
-        switch format {
-        case .q8_0:
-            Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(Self.self, .q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
-                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_0:
-            Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(Self.self, .q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
-                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_1:
-            Parallel.forEachTask(taskCount) { task in
-                quantizedGEMMTask(Self.self, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
-                                  y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        }
+        quantizedGEMMDriver(Self.self, format, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales,
+            sums: sums, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in F16 or BF16; see
@@ -51,19 +32,8 @@ extension PortableKernels {
         x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
         bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
-        guard n > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
-        if isBFloat16 {
-            Parallel.forEachTask(taskCount) { task in
-                halfGEMMTask(Self.self, isBFloat16: true, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
-                             accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        } else {
-            Parallel.forEachTask(taskCount) { task in
-                halfGEMMTask(Self.self, isBFloat16: false, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
-                             accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        }
+        halfGEMMDriver(Self.self, isBFloat16: isBFloat16, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y,
+            ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in a block format and x in
@@ -74,25 +44,8 @@ extension PortableKernels {
         rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
-        guard n > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
-        switch format {
-        case .q8_0:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(Self.self, .q8_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
-                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_0:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(Self.self, .q4_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
-                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_1:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMTask(Self.self, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
-                                   y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        }
+        floatBlockGEMMDriver(Self.self, format, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+            blockSums: blockSums, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 
     /// Several stored-format products over the same x in one dispatch; see
@@ -102,27 +55,8 @@ extension PortableKernels {
         _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
         rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, threads: Int
     ) {
-        var outputs = 0
-        for p in 0..<count { outputs += parts[p].outputs }
-        guard outputs > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: outputs, k: k, rows: rows, threads: threads)
-        switch format {
-        case .q8_0:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMGroupTask(Self.self, .q8_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
-                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_0:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMGroupTask(Self.self, .q4_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
-                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        case .q4_1:
-            Parallel.forEachTask(taskCount) { task in
-                floatBlockGEMMGroupTask(Self.self, .q4_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
-                                        blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
-            }
-        }
+        floatBlockGEMMGroupDriver(Self.self, format, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x,
+            ldx: ldx, blockSums: blockSums, accumulate: accumulate, threads: threads)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q4_K and x in float32; see
@@ -133,13 +67,8 @@ extension PortableKernels {
         blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
         accumulate: Bool, threads: Int
     ) {
-        guard n > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
-        Parallel.forEachTask(taskCount) { task in
-            let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
-            floatQ4KRows(Self.self, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
-                         bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
-        }
+        floatQ4KGEMMDriver(Self.self, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+            y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q6_K and x in float32; see
@@ -149,12 +78,8 @@ extension PortableKernels {
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
-        guard n > 0, rows > 0 else { return }
-        let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
-        Parallel.forEachTask(taskCount) { task in
-            let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
-            floatQ6KRows(Self.self, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, bias: bias,
-                         accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
-        }
+        floatQ6KGEMMDriver(Self.self, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy,
+            bias: bias, accumulate: accumulate, threads: threads)
     }
+
 }

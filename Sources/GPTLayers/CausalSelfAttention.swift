@@ -103,14 +103,27 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// `qkv [rows, W] = x · [Wq; Wk; Wv]ᵀ (+ biases)`, W = (NH + 2·KVH)·HS.
     func projectQKV(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into qkvValues: UnsafeMutablePointer<Float>) {
         let width = (heads + 2 * keyValueHeads) * headSize
-        var columns: [UnsafeMutablePointer<Float>] = []
+        // Decoding stored-format matrices: q, k and v in one dispatch (float32 weights, the
+        // training case, take the loop below and build no arrays).
+        if qkvProjections.count > 1, weights.matrix(qkvProjections[0].weight).format != .float32 {
+            let matrices = qkvProjections.map { weights.matrix($0.weight) }
+            if WeightMatrix.sharesDispatch(matrices, rows: rows) {
+                var columns: [UnsafeMutablePointer<Float>] = []
+                var column = 0
+                for linear in qkvProjections {
+                    columns.append(qkvValues + column)
+                    column += linear.outputSize
+                }
+                WeightMatrix.multiply(matrices, biases: qkvProjections.map { $0.bias.map(weights.vector) }, x, rows: rows,
+                                      into: columns, strides: Array(repeating: width, count: columns.count))
+                return
+            }
+        }
         var column = 0
         for linear in qkvProjections {
-            columns.append(qkvValues + column)
+            linear.forward(x, rows: rows, weights: weights, into: qkvValues + column, outputStride: width)
             column += linear.outputSize
         }
-        WeightMatrix.multiply(qkvProjections.map { weights.matrix($0.weight) }, biases: qkvProjections.map { $0.bias.map(weights.vector) },
-                              x, rows: rows, into: columns, strides: Array(repeating: width, count: columns.count))
     }
 
     /// The backward pass of `projectQKV`: adds the weight gradients, writes (or adds) `dx`.

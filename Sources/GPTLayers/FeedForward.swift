@@ -114,9 +114,15 @@ public struct FeedForward: Sendable, Hashable {
             Kernels.geluForward(hidden, into: activated, count: n)
         case .swiGLU:
             let u = arena.allocate(n)
-            WeightMatrix.multiply([weights.matrix(gate!.weight), weights.matrix(up.weight)],
-                                  biases: [gate!.bias.map(weights.vector), up.bias.map(weights.vector)], x, rows: rows,
-                                  into: [hidden, u], strides: [hiddenSize, hiddenSize])
+            let gateMatrix = weights.matrix(gate!.weight), upMatrix = weights.matrix(up.weight)
+            if gateMatrix.format != .float32, WeightMatrix.sharesDispatch([gateMatrix, upMatrix], rows: rows) {
+                // Decoding stored-format matrices: gate and up in one dispatch.
+                WeightMatrix.multiply([gateMatrix, upMatrix], biases: [gate!.bias.map(weights.vector), up.bias.map(weights.vector)], x, rows: rows,
+                                      into: [hidden, u], strides: [hiddenSize, hiddenSize])
+            } else {
+                gate!.forward(x, rows: rows, weights: weights, into: hidden)
+                up.forward(x, rows: rows, weights: weights, into: u)
+            }
             Kernels.siluForward(hidden, into: activated, count: n)
             Kernels.multiply(activated, u, into: activated, count: n)
             upValues = u

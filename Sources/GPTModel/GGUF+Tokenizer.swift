@@ -53,11 +53,7 @@ extension GGUFFile {
             }
             for (id, type) in types.enumerated() where type == Self.controlTokenType || type == Self.userDefinedTokenType { special.insert(id) }
         }
-        func id(_ key: String) throws -> Int? {
-            guard let value = metadata[key] else { return nil }
-            guard let id = value.integer, (0..<tokens.count).contains(id) else { throw fail(key, "must be a token id below \(tokens.count)") }
-            return id
-        }
+        func id(_ key: String) throws -> Int? { try tokenID(key, tokenCount: tokens.count, name: name) }
         let bos = try id("tokenizer.ggml.bos_token_id"), eos = try id("tokenizer.ggml.eos_token_id")
         return try GPT2Tokenizer(tokens: tokens, merges: merges, specialTokenIDs: special, bosTokenID: bos, eosTokenID: eos,
                                  preTokenization: preTokenization, source: name)
@@ -81,11 +77,7 @@ extension GGUFFile {
             if type == .normal || type == .userDefined, Self.endOfTurnNames.contains(tokens[id]) { return .control }
             return type
         }
-        func id(_ key: String) throws -> Int? {
-            guard let value = metadata[key] else { return nil }
-            guard let id = value.integer, (0..<tokens.count).contains(id) else { throw fail(key, "must be a token id below \(tokens.count)") }
-            return id
-        }
+        func id(_ key: String) throws -> Int? { try tokenID(key, tokenCount: tokens.count, name: name) }
         func flag(_ key: String, default value: Bool) throws -> Bool {
             guard let entry = metadata[key] else { return value }
             guard let flag = entry.bool else { throw fail(key, "must be a boolean") }
@@ -96,5 +88,15 @@ extension GGUFFile {
             bosTokenID: try id("tokenizer.ggml.bos_token_id"), eosTokenID: try id("tokenizer.ggml.eos_token_id"),
             addsBOSToken: try flag("tokenizer.ggml.add_bos_token", default: true),
             spacePrefix: try flag("tokenizer.ggml.add_space_prefix", default: true) ? .everySegment : .none, source: name)
+    }
+
+    /// The token id stored under `key`, nil if absent.
+    /// - Throws: `ModelError.invalidConfiguration` if it is no id below `tokenCount`.
+    private func tokenID(_ key: String, tokenCount: Int, name: String) throws -> Int? {
+        guard let value = metadata[key] else { return nil }
+        guard let id = value.integer, (0..<tokenCount).contains(id) else {
+            throw ModelError.invalidConfiguration("\(name): '\(key)' must be a token id below \(tokenCount)")
+        }
+        return id
     }
 }

@@ -29,7 +29,7 @@ extension Kernels {
                 for i in range { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 &* i, as: UInt32.self))) }
                 #endif
             case .float16:
-                for i in range { out[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 &* i, as: UInt16.self))) }
+                for i in range { out[i] = floatFromHalfBits(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 &* i, as: UInt16.self))) }
             case .bfloat16:
                 var i = range.lowerBound
                 while i &+ 8 <= range.upperBound {

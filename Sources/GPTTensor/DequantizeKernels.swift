@@ -48,7 +48,7 @@ extension Kernels {
 
     @inline(__always)
     static func half(_ b: UnsafeRawPointer, _ offset: Int) -> Float {
-        floatFromHalf(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
     @inline(__always)
@@ -92,22 +92,11 @@ extension Kernels {
 
     // MARK: - K-quants (256-element super-blocks)
 
-    /// The 6-bit scale and minimum of sub-block `j` (0..<8) from the 12 packed bytes.
-    @inline(__always)
-    static func scaleAndMinimum(_ j: Int, _ scales: UnsafeRawPointer) -> (Float, Float) {
-        if j < 4 {
-            return (Float(byte(scales, j) & 63), Float(byte(scales, j &+ 4) & 63))
-        }
-        let scale = (byte(scales, j &+ 4) & 0x0F) | (byte(scales, j &- 4) >> 6) << 4
-        let minimum = (byte(scales, j &+ 4) >> 4) | (byte(scales, j) >> 6) << 4
-        return (Float(scale), Float(minimum))
-    }
-
     static func dequantizeQ4_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
         let d = half(b, 0), dmin = half(b, 2), scales = b + 4
         var q = b + 16, out = y
         for pair in 0..<4 {
-            let (s1, m1) = scaleAndMinimum(2 &* pair, scales), (s2, m2) = scaleAndMinimum(2 &* pair &+ 1, scales)
+            let (s1, m1) = kQuantScaleAndMinimum(2 &* pair, scales), (s2, m2) = kQuantScaleAndMinimum(2 &* pair &+ 1, scales)
             let d1 = d * s1, min1 = dmin * m1, d2 = d * s2, min2 = dmin * m2
             for l in 0..<32 { out[l] = d1 * Float(byte(q, l) & 0x0F) - min1 }
             for l in 0..<32 { out[32 &+ l] = d2 * Float(byte(q, l) >> 4) - min2 }
@@ -121,7 +110,7 @@ extension Kernels {
         var ql = b + 48, out = y
         var u1: UInt8 = 1, u2: UInt8 = 2
         for pair in 0..<4 {
-            let (s1, m1) = scaleAndMinimum(2 &* pair, scales), (s2, m2) = scaleAndMinimum(2 &* pair &+ 1, scales)
+            let (s1, m1) = kQuantScaleAndMinimum(2 &* pair, scales), (s2, m2) = kQuantScaleAndMinimum(2 &* pair &+ 1, scales)
             let d1 = d * s1, min1 = dmin * m1, d2 = d * s2, min2 = dmin * m2
             for l in 0..<32 {
                 let high: UInt8 = byte(qh, l) & u1 != 0 ? 16 : 0

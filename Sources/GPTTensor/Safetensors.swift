@@ -231,16 +231,3 @@ public struct SafetensorsFile: Sendable {
     }
 }
 
-/// IEEE 754 half precision to single precision, bit-exact (subnormals, infinities and NaNs too).
-func floatFromHalf(_ bits: UInt16) -> Float {
-    let sign = UInt32(bits & 0x8000) << 16
-    let exponent = UInt32(bits >> 10) & 0x1F
-    let mantissa = UInt32(bits & 0x3FF)
-    if exponent == 0 {
-        if mantissa == 0 { return Float(bitPattern: sign) }
-        let magnitude = Float(mantissa) * 0x1p-24  // subnormal: mantissa · 2^-24
-        return sign == 0 ? magnitude : -magnitude
-    }
-    if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }
-    return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
-}

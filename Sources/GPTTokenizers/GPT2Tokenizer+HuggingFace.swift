@@ -142,8 +142,9 @@ struct TokenizerJSONReader {
         return (preTokenization, nfc)
     }
 
-    /// Checks the BPE model's options.
-    func checkModel(_ model: [String: JSONValue]) throws {
+    /// Checks the BPE model's options; `byte_fallback` is allowed only with `allowsByteFallback`
+    /// (SentencePiece-style vocabularies).
+    func checkModel(_ model: [String: JSONValue], allowsByteFallback: Bool = false) throws {
         try expectType(model, "BPE", field: "model", default: .string("BPE"))
         if let dropout = model["dropout"], dropout != .null, dropout != .integer(0), dropout != .double(0) {
             throw unsupported("model.dropout", dropout)
@@ -151,7 +152,7 @@ struct TokenizerJSONReader {
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let value = model[key], value != .null, value != .string("") { throw unsupported("model.\(key)", value) }
         }
-        for key in ["byte_fallback", "ignore_merges"] {
+        for key in allowsByteFallback ? ["ignore_merges"] : ["byte_fallback", "ignore_merges"] {
             if let value = model[key], value != .null, value != .bool(false) { throw unsupported("model.\(key)", value) }
         }
     }

@@ -30,14 +30,7 @@ extension SentencePieceTokenizer {
         let reader = TokenizerJSONReader(path: path)
         guard case .object(let top) = root else { throw reader.unexpected("the top level must be an object") }
         guard case .object(let model)? = top["model"] else { throw reader.unexpected("missing object 'model'") }
-        try reader.expectType(model, "BPE", field: "model", default: .string("BPE"))
-        if let dropout = model["dropout"], dropout != .null, dropout != .integer(0), dropout != .double(0) {
-            throw reader.unsupported("model.dropout", dropout)
-        }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key], value != .null, value != .string("") { throw reader.unsupported("model.\(key)", value) }
-        }
-        if let value = model["ignore_merges"], value != .null, value != .bool(false) { throw reader.unsupported("model.ignore_merges", value) }
+        try reader.checkModel(model, allowsByteFallback: true)
         func flag(_ key: String) throws -> Bool {
             switch model[key] {
             case nil, .null?: return false

@@ -62,6 +62,15 @@ public struct WeightMatrix {
                       bias: bias, accumulate: accumulate)
     }
 
+    /// Whether ``multiply(_:biases:_:rows:into:strides:)`` runs `matrices` in one dispatch: all in
+    /// the same block format with a direct kernel, untransposed, with the same inputs, and at
+    /// most `Kernels.directRowLimit` rows.
+    public static func sharesDispatch(_ matrices: [WeightMatrix], rows: Int) -> Bool {
+        guard let first = matrices.first, matrices.count > 1, rows <= Kernels.directRowLimit,
+              Kernels.blockFormat(first.format) != nil else { return false }
+        return matrices.allSatisfy { $0.format == first.format && !$0.isTransposed && $0.inputs == first.inputs }
+    }
+
     /// `yᵢ [rows, outputsᵢ] = x [rows, inputs] · Wᵢᵀ + biasᵢ` for several matrices over the same
     /// x (q, k and v; gate and up): one dispatch when all are in the same block format and
     /// decoding, else one product each. `outputs[i]` has rows `strides[i]` floats apart.
@@ -71,8 +80,7 @@ public struct WeightMatrix {
     ) {
         precondition(matrices.count == outputs.count && outputs.count == strides.count && biases.count == matrices.count,
                      "WeightMatrix.multiply: one output, stride and bias per matrix")
-        if let format = matrices.first?.format, format != .float32, rows <= Kernels.directRowLimit,
-           matrices.allSatisfy({ $0.format == format && !$0.isTransposed && $0.inputs == matrices[0].inputs }) {
+        if sharesDispatch(matrices, rows: rows), let format = matrices.first?.format {
             let parts = matrices.indices.map { i in
                 StoredProductPart(w: matrices[i].base, outputs: matrices[i].outputs, y: outputs[i], ldy: strides[i], bias: biases[i])
             }
