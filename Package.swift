@@ -27,11 +27,16 @@ let package = Package(
         .executable(name: "gpt-bench", targets: ["gpt-bench"]),
     ],
     targets: [
+        // Instructions LLVM does not form from SIMD code (prefetches; x86's vpmaddubsw, vpsignb),
+        // through the compiler's Builtin module, which `-parse-stdlib` opens. Callers compile the
+        // functions with their own flags; this target's AVX2 flags are for the copies a debug
+        // build still emits here (see Builtins.swift).
+        .target(name: "GPTCompilerBuiltins", swiftSettings: [.unsafeFlags(["-parse-stdlib"])] + avx2Flags),
         // Generic, @inlinable kernels; specialised inside each per-ISA target below.
-        .target(name: "GPTKernelCore", swiftSettings: optimizedInDebug),
+        .target(name: "GPTKernelCore", dependencies: ["GPTCompilerBuiltins"], swiftSettings: optimizedInDebug),
         .target(name: "GPTKernelsPortable", dependencies: ["GPTKernelCore"], swiftSettings: optimizedInDebug),
-        .target(name: "GPTKernelsAVX2", dependencies: ["GPTKernelCore"], swiftSettings: avx2Flags),
-        .target(name: "GPTKernelsAVX512", dependencies: ["GPTKernelCore"], swiftSettings: avx512Flags),
+        .target(name: "GPTKernelsAVX2", dependencies: ["GPTKernelCore", "GPTCompilerBuiltins"], swiftSettings: avx2Flags),
+        .target(name: "GPTKernelsAVX512", dependencies: ["GPTKernelCore", "GPTCompilerBuiltins"], swiftSettings: avx512Flags),
         // File reading with failures in words, for the modules below (package-internal).
         .target(name: "GPTFiles"),
         .target(

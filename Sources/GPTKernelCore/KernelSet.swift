@@ -1,7 +1,40 @@
 // The interface every per-ISA kernel target implements; GPTTensor picks one at run time.
 
+/// Byte dot products for the quantized kernels: lane `i` of each result is the exact sum of the
+/// four products of elements `4i..<4i+4`.
+public protocol ByteDotProducts {
+    /// Σ u·s by lanes of four, for unsigned `u ≤ 128` and signed `|s| ≤ 127`.
+    static func dot(unsigned u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD8<Int32>
+    /// Σ a·s by lanes of four, for any signed `a` and `|s| ≤ 127`.
+    static func dot(signed a: SIMD32<Int8>, _ s: SIMD32<Int8>) -> SIMD8<Int32>
+}
+
+/// The byte dot products in plain element loops: the portable kernels' version and the reference
+/// the instruction-set versions are tested against.
+public enum PortableByteDotProducts: ByteDotProducts {
+    /// See `ByteDotProducts.dot(unsigned:_:)`.
+    @inlinable @inline(__always)
+    public static func dot(unsigned u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD8<Int32> {
+        var wide = SIMD32<Int32>()
+        for i in 0..<32 { wide[i] = Int32(u[i]) &* Int32(s[i]) }
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = wide[4 &* i] &+ wide[4 &* i &+ 1] &+ wide[4 &* i &+ 2] &+ wide[4 &* i &+ 3] }
+        return r
+    }
+
+    /// See `ByteDotProducts.dot(signed:_:)`.
+    @inlinable @inline(__always)
+    public static func dot(signed a: SIMD32<Int8>, _ s: SIMD32<Int8>) -> SIMD8<Int32> {
+        var wide = SIMD32<Int32>()
+        for i in 0..<32 { wide[i] = Int32(a[i]) &* Int32(s[i]) }
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = wide[4 &* i] &+ wide[4 &* i &+ 1] &+ wide[4 &* i &+ 2] &+ wide[4 &* i &+ 3] }
+        return r
+    }
+}
+
 /// A set of compute kernels compiled for one instruction set.
-public protocol KernelSet: Sendable {
+public protocol KernelSet: Sendable, ByteDotProducts {
     /// A short name, for example "avx2".
     static var name: String { get }
     /// See `sgemmBlocked` for the contract.
@@ -25,12 +58,17 @@ public protocol KernelSet: Sendable {
     /// `GPTKernelCore.quantizeActivationBlocks` compiled for this instruction set.
     static func quantizeActivationBlocks(
         _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
-        values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>)
+        values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>)
     /// `GPTKernelCore.quantizedGEMM` compiled for this instruction set.
     static func quantizedGEMM(
         _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
-        rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+        rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.quantizedGEMMGroupTask` over all tasks, compiled for this instruction set.
+    static func quantizedGEMMGroup(
+        _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+        rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>, accumulate: Bool,
+        threads: Int)
     /// `GPTKernelCore.floatBlockGEMMTask` over all tasks, compiled for this instruction set.
     static func floatBlockGEMM(
         _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,

@@ -6,9 +6,9 @@
 /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in a block format; see
 /// `GPTKernelCore.quantizedGEMMTask`.
 @inlinable @inline(__always)
-public func quantizedGEMMDriver<Tag>(
+public func quantizedGEMMDriver<Tag: ByteDotProducts>(
     _ tag: Tag.Type, _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
-    rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+    rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
 ) {
     guard n > 0, rows > 0 else { return }
@@ -29,6 +29,37 @@ public func quantizedGEMMDriver<Tag>(
         Parallel.forEachTask(taskCount) { task in
             quantizedGEMMTask(tag, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
                               y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    }
+}
+
+/// Several products with quantized activations over the same x in one dispatch; see
+/// `GPTKernelCore.quantizedGEMMGroupTask`.
+@inlinable @inline(__always)
+public func quantizedGEMMGroupDriver<Tag: ByteDotProducts>(
+    _ tag: Tag.Type, _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+    rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>, accumulate: Bool,
+    threads: Int
+) {
+    var outputs = 0
+    for p in 0..<count { outputs += parts[p].outputs }
+    guard outputs > 0, rows > 0 else { return }
+    let taskCount = storedProductTaskCount(n: outputs, k: k, rows: rows, threads: threads)
+    switch format {
+    case .q8_0:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMGroupTask(tag, .q8_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
+                                   scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q4_0:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMGroupTask(tag, .q4_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
+                                   scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q4_1:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMGroupTask(tag, .q4_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
+                                   scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
         }
     }
 }

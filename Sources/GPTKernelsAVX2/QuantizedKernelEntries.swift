@@ -1,13 +1,39 @@
 // AVX2Kernels' entry points for the products with stored block formats: each runs its driver
 // (GPTKernelCore's QuantizedKernelDrivers.swift) compiled with this target's instruction set.
 import GPTKernelCore
+#if arch(x86_64)
+import GPTX86Builtins
+#endif
 
 extension AVX2Kernels {
+    /// See `ByteDotProducts.dot(unsigned:_:)`: `vpmaddubsw` (exact for these ranges), then
+    /// `vpmaddwd` by ones.
+    @inline(__always)
+    public static func dot(unsigned u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD8<Int32> {
+        #if arch(x86_64)
+        return x86MultiplyAddWords(x86MultiplyAddBytes(u, s), SIMD16<Int16>(repeating: 1))
+        #else
+        return PortableByteDotProducts.dot(unsigned: u, s)
+        #endif
+    }
+
+    /// See `ByteDotProducts.dot(signed:_:)`: llama.cpp's sign trick, |a| (unsigned, ≤ 128)
+    /// against s carrying a's sign (`vpsignb`; |s| ≤ 127 so −s never wraps), then as unsigned.
+    @inline(__always)
+    public static func dot(signed a: SIMD32<Int8>, _ s: SIMD32<Int8>) -> SIMD8<Int32> {
+        #if arch(x86_64)
+        let magnitude = unsafeBitCast(x86SignBytes(a, a), to: SIMD32<UInt8>.self)
+        return x86MultiplyAddWords(x86MultiplyAddBytes(magnitude, x86SignBytes(s, a)), SIMD16<Int16>(repeating: 1))
+        #else
+        return PortableByteDotProducts.dot(signed: a, s)
+        #endif
+    }
+
     /// See `GPTKernelCore.quantizeActivationBlocks`.
     @inline(never)
     public static func quantizeActivationBlocks(
         _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int,
-        values: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+        values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
     ) {
         GPTKernelCore.quantizeActivationBlocks(Self.self, x, rows: rows, k: k, ldx: ldx, values: values, scales: scales, sums: sums)
     }
@@ -17,11 +43,23 @@ extension AVX2Kernels {
     @inline(never)
     public static func quantizedGEMM(
         _ format: QuantizedBlockFormat, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int,
-        rows: Int, values: UnsafePointer<Int16>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
+        rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
         quantizedGEMMDriver(Self.self, format, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales,
             sums: sums, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
+    }
+
+    /// Several products with quantized activations over the same x in one dispatch; see
+    /// `GPTKernelCore.quantizedGEMMGroupTask`.
+    @inline(never)
+    public static func quantizedGEMMGroup(
+        _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
+        rows: Int, values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>, accumulate: Bool,
+        threads: Int
+    ) {
+        quantizedGEMMGroupDriver(Self.self, format, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows,
+            values: values, scales: scales, sums: sums, accumulate: accumulate, threads: threads)
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in F16 or BF16; see

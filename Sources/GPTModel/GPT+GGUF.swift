@@ -12,23 +12,30 @@ extension GPT {
     ///
     /// With `.stored` (the default) the matrices stay in their file formats, memory-mapped, and
     /// are multiplied by the quantized kernels (`Kernels.multiplyStored`): memory ≈ the file.
-    /// With `.dequantized` every tensor is dequantized to float32, so the model computes what
-    /// Hugging Face transformers computes from the same file (the reference mode).
+    /// Q8_0, Q4_0 and Q4_1 products then take the activations as `activations` says: `.int8`
+    /// (the default) quantizes them to 8-bit blocks and multiplies in integers, as llama.cpp
+    /// does (the fastest); `.float32` expands the weights to float32 instead, so the products
+    /// equal those of the dequantized weights up to float rounding. With `.dequantized` every
+    /// tensor is dequantized to float32, so the model computes what Hugging Face transformers
+    /// computes from the same file (the reference mode).
     ///
     /// ```swift
     /// let model = try GPT(ggufAt: URL(fileURLWithPath: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    /// let exact = try GPT(ggufAt: url, activations: .float32)
     /// let reference = try GPT(ggufAt: url, weights: .dequantized)
     /// ```
     /// - Throws: `GGUFError` for a malformed file; `ModelError.invalidConfiguration` or
     ///   `.unsupported` for metadata GPTKit cannot run (RoPE scaling, sliding windows, other
     ///   architectures); `.missingTensor`, `.shapeMismatch` or `.unexpectedTensor` when the
     ///   tensors disagree with the configuration.
-    public convenience init(ggufAt url: URL, weights mode: GGUFWeightMode = .stored) throws {
-        try self.init(gguf: GGUFFile(contentsOf: url), name: url.lastPathComponent, weights: mode)
+    public convenience init(ggufAt url: URL, weights mode: GGUFWeightMode = .stored,
+                            activations: StoredProductActivations = .int8) throws {
+        try self.init(gguf: GGUFFile(contentsOf: url), name: url.lastPathComponent, weights: mode, activations: activations)
     }
 
-    /// Loads a model from a parsed GGUF file (see `init(ggufAt:weights:)`).
-    public convenience init(gguf file: GGUFFile, name: String = "GGUF", weights mode: GGUFWeightMode = .stored) throws {
+    /// Loads a model from a parsed GGUF file (see `init(ggufAt:weights:activations:)`).
+    public convenience init(gguf file: GGUFFile, name: String = "GGUF", weights mode: GGUFWeightMode = .stored,
+                            activations: StoredProductActivations = .int8) throws {
         let json = try GGUFArchitectures.huggingFaceConfig(of: file, name: name)
         let configuration = try GPTConfiguration(huggingFace: json, file: name)
         let architecture = try Architecture(configuration)
@@ -65,7 +72,7 @@ extension GPT {
         }
         if mode == .stored {
             let weights = try Self.storedWeights(file, sources: sources, permuted: permuted, layout: architecture.layout,
-                                                 headSize: configuration.headSize)
+                                                 headSize: configuration.headSize, activations: activations)
             self.init(architecture: architecture, weights: weights)
             return
         }
@@ -91,7 +98,8 @@ extension GPT {
     /// llama's q/k projections (put in Hugging Face's order, still in their format) and vectors
     /// not stored as float32 (dequantized), which are copied into one owned block.
     static func storedWeights(_ file: GGUFFile, sources: [(entry: ParameterLayout.Entry, tensor: GGUFTensorInfo)],
-                              permuted: Set<Int>, layout: ParameterLayout, headSize: Int) throws -> WeightStore {
+                              permuted: Set<Int>, layout: ParameterLayout, headSize: Int,
+                              activations: StoredProductActivations) throws -> WeightStore {
         func copies(_ item: (entry: ParameterLayout.Entry, tensor: GGUFTensorInfo)) -> Bool {
             permuted.contains(item.entry.slot.index) || item.entry.slot.shape.count == 1 && item.tensor.format != .float32
         }
@@ -143,9 +151,11 @@ extension GPT {
             let (outputs, inputs) = WeightStore.matrixShape(item.entry.slot.shape)
             if let offset = offsets[item.entry.slot.index] {
                 let format = item.entry.slot.shape.count == 1 ? .float32 : item.tensor.format
-                return WeightMatrix(base: owned.base + offset, format: format, outputs: outputs, inputs: inputs)
+                return WeightMatrix(base: owned.base + offset, format: format, outputs: outputs, inputs: inputs,
+                                    activations: activations)
             }
-            return WeightMatrix(base: file.bytes(of: item.tensor), format: item.tensor.format, outputs: outputs, inputs: inputs)
+            return WeightMatrix(base: file.bytes(of: item.tensor), format: item.tensor.format, outputs: outputs, inputs: inputs,
+                                activations: activations)
         }
         // The layout's entries are in `sources`' order (one source per entry).
         return try WeightStore(layout: layout, matrices: matrices, memory: [file.memory, owned])

@@ -73,11 +73,11 @@ extension Kernels {
         }
         if rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0 {
             let blocks = inputs / quantizedBlockLength
-            // Int16 values (half a float each), then the scales and sums.
-            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / 2 + 2 * rows * blocks + 16)
+            // Int8 values (a quarter of a float each), then the scales and sums.
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / 4 + 2 * rows * blocks + 16)
             defer { ScratchPool.shared.checkIn(scratch) }
-            let values = UnsafeMutableRawPointer(scratch.pointer).assumingMemoryBound(to: Int16.self)
-            let scales = scratch.pointer + rows * inputs / 2, sums = scales + rows * blocks
+            let values = UnsafeMutableRawPointer(scratch.pointer).assumingMemoryBound(to: Int8.self)
+            let scales = scratch.pointer + rows * inputs / 4, sums = scales + rows * blocks
             active.quantizeActivationBlocks(x, rows: rows, k: inputs, ldx: ldx, values: values, scales: scales, sums: sums)
             active.quantizedGEMM(block, n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows,
                                  values: values, scales: scales, sums: sums, y: y, ldy: ldy, bias: bias,
@@ -176,17 +176,32 @@ extension Kernels {
     /// Several products with the same input: `parts[i].y = bias + x [rows, inputs] · Wᵢᵀ`, with
     /// every Wᵢ `[parts[i].outputs, inputs]` stored in `format`. Direct Q8_0/Q4_0/Q4_1 products of
     /// at most `directRowLimit` rows run as one dispatch over all the parts' outputs (q, k and v;
-    /// gate and up), which saves a fork and join per matrix when decoding; anything else runs
-    /// part by part. Each output equals what ``multiplyStored(_:w:outputs:inputs:x:rows:ldx:into:ldy:bias:accumulate:activations:threads:)``
+    /// gate and up), which saves a fork and join per matrix when decoding (and, with `.int8`,
+    /// quantizes x once); anything else runs part by part. Each output equals what
+    /// ``multiplyStored(_:w:outputs:inputs:x:rows:ldx:into:ldy:bias:accumulate:activations:threads:)``
     /// gives.
     public static func multiplyStored(
         _ format: WeightFormat, parts: [StoredProductPart], inputs: Int, x: UnsafePointer<Float>, rows: Int,
-        threads: Int = Parallel.threadCount
+        activations: StoredProductActivations = .float32, threads: Int = Parallel.threadCount
     ) {
         guard rows <= directRowLimit, let block = blockFormat(format), inputs % quantizedBlockLength == 0, parts.count > 1 else {
             for part in parts {
                 multiplyStored(format, w: part.w, outputs: part.outputs, inputs: inputs, x: x, rows: rows, into: part.y, ldy: part.ldy,
-                               bias: part.bias, threads: threads)
+                               bias: part.bias, activations: activations, threads: threads)
+            }
+            return
+        }
+        let stride = rowBytes(format, inputs: inputs)
+        if activations == .int8 {
+            let blocks = inputs / quantizedBlockLength
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / 4 + 2 * rows * blocks + 16)
+            defer { ScratchPool.shared.checkIn(scratch) }
+            let values = UnsafeMutableRawPointer(scratch.pointer).assumingMemoryBound(to: Int8.self)
+            let scales = scratch.pointer + rows * inputs / 4, sums = scales + rows * blocks
+            active.quantizeActivationBlocks(x, rows: rows, k: inputs, ldx: inputs, values: values, scales: scales, sums: sums)
+            parts.withUnsafeBufferPointer { parts in
+                active.quantizedGEMMGroup(block, parts: parts.baseAddress!, count: parts.count, k: inputs, rowBytes: stride, rows: rows,
+                                          values: values, scales: scales, sums: sums, accumulate: false, threads: threads)
             }
             return
         }
@@ -194,9 +209,8 @@ extension Kernels {
         defer { ScratchPool.shared.checkIn(scratch) }
         blockSums(x, rows: rows, inputs: inputs, ldx: inputs, into: scratch.pointer)
         parts.withUnsafeBufferPointer { parts in
-            active.floatBlockGEMMGroup(block, parts: parts.baseAddress!, count: parts.count, k: inputs,
-                                       rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: inputs,
-                                       blockSums: scratch.pointer, accumulate: false, threads: threads)
+            active.floatBlockGEMMGroup(block, parts: parts.baseAddress!, count: parts.count, k: inputs, rowBytes: stride, rows: rows,
+                                       x: x, ldx: inputs, blockSums: scratch.pointer, accumulate: false, threads: threads)
         }
     }
 }

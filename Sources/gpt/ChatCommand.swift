@@ -7,7 +7,7 @@ import GPTKit
 enum ChatCommand {
     static let usage = """
     usage: gpt chat --model PATH [--system TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                    [--repetition-penalty R] [--seed S] [--dequantize]
+                    [--repetition-penalty R] [--seed S] [--dequantize] [--float-activations]
       An interactive chat with a chat model (a GGUF file, or a Hugging Face folder with a chat
       template in tokenizer_config.json or chat_template.jinja), rendered by the model's own
       template; replies stream as they are generated (default: greedy, up to 512 tokens).
@@ -16,10 +16,12 @@ enum ChatCommand {
       --dequantize   run a GGUF in float32 from its dequantized weights (the reference mode that
                      computes what transformers computes); by default its matrices stay in their
                      stored formats and the quantized kernels multiply them
+      --float-activations  multiply Q8_0/Q4_0/Q4_1 matrices with float32 activations (each
+                     product exact up to float rounding) instead of 8-bit ones as llama.cpp does
     """
 
     static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, options: chatOptionNames, switches: ["dequantize"])
+        let options = try Arguments(arguments, options: chatOptionNames, switches: ["dequantize", "float-activations"])
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
         let chat = try makeSession(path: path, options: options, defaultTemperature: 0)
@@ -44,7 +46,8 @@ enum ChatCommand {
 
     /// A chat session on the model at `path` with the sampling options given.
     static func makeSession(path: String, options: Arguments, defaultTemperature: Float) throws -> ChatSession {
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
+                                           floatActivations: options.has("float-activations"))
         guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
         let sampling = SamplingParameters(
             temperature: try options.float("temperature", default: defaultTemperature, range: 0...100),

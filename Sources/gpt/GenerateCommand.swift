@@ -22,6 +22,9 @@ enum GenerateCommand {
       --dequantize              run a GGUF in float32 from its dequantized weights (the reference
                                 mode that computes what transformers does); by default its matrices
                                 stay in their stored formats, multiplied by the quantized kernels
+      --float-activations       multiply Q8_0/Q4_0/Q4_1 matrices with float32 activations (each
+                                product exact up to float rounding) instead of 8-bit ones, as
+                                llama.cpp does
     Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
     """
 
@@ -33,14 +36,15 @@ enum GenerateCommand {
     }
 
     static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, options: ChatCommand.chatOptionNames, switches: ["chat", "dequantize"])
+        let options = try Arguments(arguments, options: ChatCommand.chatOptionNames, switches: ["chat", "dequantize", "float-activations"])
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
         if options.has("chat") { return try ChatCommand.generateReply(options, path: path) }
         for chatOnly in ["system", "messages"] where options.string(chatOnly) != nil {
             throw UsageError(message: "--\(chatOnly) needs --chat")
         }
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
+                                           floatActivations: options.has("float-activations"))
         guard let tokenizer = loaded.tokenizer else {
             throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer")
         }

@@ -17,8 +17,10 @@ struct LoadedModel {
 enum ModelLoading {
     /// Loads `path`: a `gpt train` output or Hugging Face directory (config.json +
     /// model.safetensors), or a llama2.c `.bin` checkpoint. The tokenizer comes from
-    /// `tokenizerPath` when given, else from files in the directory.
-    static func load(path: String, tokenizerPath: String?, dequantize: Bool = false) throws -> LoadedModel {
+    /// `tokenizerPath` when given, else from files in the directory. A GGUF's matrices stay in
+    /// their stored formats unless `dequantize`; `floatActivations` multiplies its Q8_0/Q4
+    /// matrices with float32 activations rather than 8-bit ones.
+    static func load(path: String, tokenizerPath: String?, dequantize: Bool = false, floatActivations: Bool = false) throws -> LoadedModel {
         let url = try PathArguments.url(path, option: "model")
         // A checkpoint whose save was cut between the renames of a non-atomic switch is put back.
         Trainer.recoverCheckpoint(at: url)
@@ -33,7 +35,8 @@ enum ModelLoading {
         }
         if url.pathExtension.lowercased() == "gguf" {
             let file = try GGUFFile(contentsOf: url)
-            let model = try GPT(gguf: file, name: url.lastPathComponent, weights: dequantize ? .dequantized : .stored)
+            let model = try GPT(gguf: file, name: url.lastPathComponent, weights: dequantize ? .dequantized : .stored,
+                                activations: floatActivations ? .float32 : .int8)
             let tokenizer = try tokenizerPath.map { try loadTokenizer($0, vocabularySize: model.configuration.vocabularySize) }
                 ?? file.tokenizer(name: url.lastPathComponent)
             return LoadedModel(model: model, tokenizer: tokenizer, description: "GGUF \(path)", prependsBOS: addsBOS(tokenizer), gguf: file)

@@ -19,14 +19,18 @@ final class SmolLM2: Sendable {
     let file: GGUFFile
     let model: GPT
     /// The same file with its matrices in their stored formats (Q4_1, Q8_0), multiplied by the
-    /// quantized kernels.
+    /// quantized kernels with float32 activations.
     let stored: GPT
+    /// The stored formats with 8-bit activations and integer products (the default, as
+    /// llama.cpp computes).
+    let storedInt8: GPT
     let tokenizer: GPT2Tokenizer
 
     init() throws {
         file = try GGUFFile(contentsOf: smolLM2File)
         model = try GPT(gguf: file, name: smolLM2File.lastPathComponent, weights: .dequantized)
-        stored = try GPT(gguf: file, name: smolLM2File.lastPathComponent)
+        stored = try GPT(gguf: file, name: smolLM2File.lastPathComponent, activations: .float32)
+        storedInt8 = try GPT(gguf: file, name: smolLM2File.lastPathComponent)
         tokenizer = try XCTUnwrap(file.tokenizer(name: smolLM2File.lastPathComponent) as? GPT2Tokenizer)
     }
 
@@ -165,22 +169,47 @@ final class SmolLM2Tests: XCTestCase {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: folder.appendingPathComponent("smollm2-q4_1.json")))
         let logits = try SafetensorsFile(contentsOf: folder.appendingPathComponent("smollm2-q4_1-logits.safetensors"))
         XCTAssertEqual(fixture.conversations.count, 5)
-        var sameNextToken = 0
-        defer { XCTAssertEqual(sameNextToken, 4, "the next token after the prompt, as llama.cpp's") }
-        for (index, item) in fixture.conversations.enumerated() {
-            let expected = Array(try logits.tensor(named: "conv\(index).logits").scalars.prefix(49152))
-            let cache = smol.stored.makeCache(capacity: 512)
-            let ours = try smol.stored.forward(tokens: item.prompt_ids, cache: cache).scalars
-            let worst = zip(ours, expected).map { abs($0 - $1) }.max()!
-            let session = try GenerationSession(model: smol.stored, options: GenerationOptions(maximumNewTokens: 64, stopTokens: [2]),
-                                                cacheCapacity: 512)
-            let reply = try session.generate(prompt: item.prompt_ids)
-            let common = zip(reply, item.generated_ids).prefix { $0 == $1 }.count
-            let ourBest = ours.indices.max { ours[$0] < ours[$1] }!, theirBest = expected.indices.max { expected[$0] < expected[$1] }!
-            print("llama.cpp \(item.name): max |Δ logit| \(worst), argmax \(ourBest) vs \(theirBest), common prefix \(common) of \(item.generated_ids.count)")
-            if ourBest == theirBest { sameNextToken += 1 }
-            XCTAssertLessThanOrEqual(worst, 1.5, "\(item.name): max |Δ logit| against llama.cpp")
-            if item.name != "capital" { XCTAssertGreaterThanOrEqual(common, 1, item.name) }
+        for (model, mode) in [(smol.stored, "float32"), (smol.storedInt8, "int8")] {
+            var sameNextToken = 0, commonTokens = 0, totalTokens = 0
+            for (index, item) in fixture.conversations.enumerated() {
+                let expected = Array(try logits.tensor(named: "conv\(index).logits").scalars.prefix(49152))
+                let cache = model.makeCache(capacity: 512)
+                let ours = try model.forward(tokens: item.prompt_ids, cache: cache).scalars
+                let worst = zip(ours, expected).map { abs($0 - $1) }.max()!
+                let session = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: 64, stopTokens: [2]),
+                                                    cacheCapacity: 512)
+                let reply = try session.generate(prompt: item.prompt_ids)
+                let common = zip(reply, item.generated_ids).prefix { $0 == $1 }.count
+                commonTokens += common
+                totalTokens += item.generated_ids.count
+                let ourBest = ours.indices.max { ours[$0] < ours[$1] }!, theirBest = expected.indices.max { expected[$0] < expected[$1] }!
+                print("llama.cpp \(item.name), \(mode) activations: max |Δ logit| \(worst), argmax \(ourBest) vs \(theirBest), common prefix \(common) of \(item.generated_ids.count)")
+                if ourBest == theirBest { sameNextToken += 1 }
+                XCTAssertLessThanOrEqual(worst, 1.5, "\(item.name), \(mode): max |Δ logit| against llama.cpp")
+                if item.name != "capital" { XCTAssertGreaterThanOrEqual(common, 1, "\(item.name), \(mode)") }
+            }
+            print("llama.cpp, \(mode) activations: next token \(sameNextToken) of 5, \(commonTokens) of \(totalTokens) generated tokens in common prefixes")
+            // With 8-bit activations, as llama.cpp computes, the near tie goes llama.cpp's way too.
+            XCTAssertGreaterThanOrEqual(sameNextToken, mode == "int8" ? 5 : 4, "\(mode): the next token after the prompt, as llama.cpp's")
+        }
+    }
+
+    /// The default (8-bit activations) model against the float32 reference: the activations'
+    /// rounding moves the logits by as much as llama.cpp's own (up to 1.15 on these prompts;
+    /// measured here 0.58–1.27, 2–5% of the largest logit).
+    func testInt8ActivationModelStaysNearTheFloat32Reference() throws {
+        let smol = try SmolLM2.load()
+        let reference = try SafetensorsFile(contentsOf: smolLM2Fixtures.appendingPathComponent("logits.safetensors"))
+        for (index, item) in try cases().enumerated() {
+            let expected = try reference.tensor(named: "case\(index).logits").scalars
+            let cache = smol.storedInt8.makeCache(capacity: 256)
+            var last: [Float] = []
+            for token in item.prompt_ids { last = try smol.storedInt8.forward(tokens: [token], cache: cache).scalars }
+            let scale = expected.map(abs).max()!
+            let worst = zip(last, expected).map { abs($0 - $1) }.max()!
+            print("\(item.name): int8 activations, max |Δ| \(worst) of \(scale)")
+            XCTAssertLessThanOrEqual(worst, 1.5, "\(item.name): max |Δ| \(worst) of max |logit| \(scale)")
+            XCTAssertGreaterThan(worst, 0, "\(item.name): 8-bit activations cannot give the float32 logits exactly")
         }
     }
 }

@@ -182,14 +182,59 @@ extension ElementKernels {
                 for i in 0..<newTokens {
                     let length = pastLength &+ i &+ 1
                     let query = q + (i &* qStride &+ h &* HS)
-                    for s in 0..<length {
-                        scores[s] = dot(query, keys + (s &* cacheStride &+ g &* HS), HS) * scale
+                    // Four positions at a time: four independent dot products (each summed in
+                    // the order `dot` sums it), rather than one latency-bound chain.
+                    var s = 0
+                    let key = keys + g &* HS
+                    while s &+ 4 <= length {
+                        let k0 = key + s &* cacheStride, k1 = k0 + cacheStride, k2 = k1 + cacheStride, k3 = k2 + cacheStride
+                        var a0 = KernelVector(), a1 = KernelVector(), a2 = KernelVector(), a3 = KernelVector()
+                        var e = 0
+                        while e &+ 8 <= HS {
+                            let qv = query.loadVector(KernelVector.self, at: e)
+                            a0 += qv * k0.loadVector(KernelVector.self, at: e)
+                            a1 += qv * k1.loadVector(KernelVector.self, at: e)
+                            a2 += qv * k2.loadVector(KernelVector.self, at: e)
+                            a3 += qv * k3.loadVector(KernelVector.self, at: e)
+                            e &+= 8
+                        }
+                        var t0 = a0.sum(), t1 = a1.sum(), t2 = a2.sum(), t3 = a3.sum()
+                        while e < HS {
+                            t0 += query[e] * k0[e]; t1 += query[e] * k1[e]; t2 += query[e] * k2[e]; t3 += query[e] * k3[e]
+                            e &+= 1
+                        }
+                        scores[s] = t0 * scale; scores[s &+ 1] = t1 * scale
+                        scores[s &+ 2] = t2 * scale; scores[s &+ 3] = t3 * scale
+                        s &+= 4
+                    }
+                    while s < length {
+                        scores[s] = dot(query, key + s &* cacheStride, HS) * scale
+                        s &+= 1
                     }
                     softmaxRow(scores, scores, length)
                     let output = out + (i &* outStride &+ h &* HS)
-                    output.update(repeating: 0, count: HS)
-                    for s in 0..<length {
-                        axpyInline(scores[s], values + (s &* cacheStride &+ g &* HS), output, HS)
+                    // The output in registers, 32 values at a time, summed over positions in
+                    // order (as repeated axpys would).
+                    let value = values + g &* HS
+                    var e = 0
+                    while e &+ 32 <= HS {
+                        var o0 = KernelVector(), o1 = KernelVector(), o2 = KernelVector(), o3 = KernelVector()
+                        for s in 0..<length {
+                            let p = KernelVector(repeating: scores[s]), v = value + (s &* cacheStride &+ e)
+                            o0 += p * v.loadVector(KernelVector.self, at: 0)
+                            o1 += p * v.loadVector(KernelVector.self, at: 8)
+                            o2 += p * v.loadVector(KernelVector.self, at: 16)
+                            o3 += p * v.loadVector(KernelVector.self, at: 24)
+                        }
+                        output.storeVector(o0, at: e); output.storeVector(o1, at: e &+ 8)
+                        output.storeVector(o2, at: e &+ 16); output.storeVector(o3, at: e &+ 24)
+                        e &+= 32
+                    }
+                    if e < HS {
+                        (output + e).update(repeating: 0, count: HS &- e)
+                        for s in 0..<length {
+                            axpyInline(scores[s], value + (s &* cacheStride &+ e), output + e, HS &- e)
+                        }
                     }
                 }
             }

@@ -19,17 +19,22 @@ public struct WeightMatrix {
     public let inputs: Int
     /// Whether the bytes hold Wᵀ `[inputs, outputs]` rather than W.
     public let isTransposed: Bool
+    /// How the direct Q8_0/Q4_0/Q4_1 kernels take the activations (see
+    /// `Kernels.multiplyStored`); other formats ignore it.
+    public let activations: StoredProductActivations
     /// For a transposed float32 matrix: the untransposed copy that matrix-vector products use,
     /// made on the first one (a transposed GEMV streams 70–85% as fast as an untransposed one).
     let untransposed: UntransposedCopy?
 
     /// A view of `outputs × inputs` weights at `base`.
-    public init(base: UnsafeRawPointer, format: WeightFormat, outputs: Int, inputs: Int, isTransposed: Bool = false) {
+    public init(base: UnsafeRawPointer, format: WeightFormat, outputs: Int, inputs: Int, isTransposed: Bool = false,
+                activations: StoredProductActivations = .float32) {
         self.base = base
         self.format = format
         self.outputs = outputs
         self.inputs = inputs
         self.isTransposed = isTransposed
+        self.activations = activations
         untransposed = isTransposed && format == .float32 ? UntransposedCopy() : nil
     }
 
@@ -49,7 +54,7 @@ public struct WeightMatrix {
         if format != .float32 {
             precondition(!isTransposed, "WeightMatrix: a transposed \(format) matrix")
             Kernels.multiplyStored(format, w: base, outputs: outputs, inputs: inputs, x: x, rows: rows, into: y,
-                                   ldy: outputStride, bias: bias, accumulate: accumulate)
+                                   ldy: outputStride, bias: bias, accumulate: accumulate, activations: activations)
             return
         }
         if rows == 1, let untransposed {
@@ -64,11 +69,13 @@ public struct WeightMatrix {
 
     /// Whether ``multiply(_:biases:_:rows:into:strides:)`` runs `matrices` in one dispatch: all in
     /// the same block format with a direct kernel, untransposed, with the same inputs, and at
-    /// most `Kernels.directRowLimit` rows.
+    /// most `Kernels.directRowLimit` rows, taking the activations the same way.
     public static func sharesDispatch(_ matrices: [WeightMatrix], rows: Int) -> Bool {
         guard let first = matrices.first, matrices.count > 1, rows <= Kernels.directRowLimit,
               Kernels.blockFormat(first.format) != nil else { return false }
-        return matrices.allSatisfy { $0.format == first.format && !$0.isTransposed && $0.inputs == first.inputs }
+        return matrices.allSatisfy {
+            $0.format == first.format && !$0.isTransposed && $0.inputs == first.inputs && $0.activations == first.activations
+        }
     }
 
     /// `yᵢ [rows, outputsᵢ] = x [rows, inputs] · Wᵢᵀ + biasᵢ` for several matrices over the same
@@ -84,7 +91,8 @@ public struct WeightMatrix {
             let parts = matrices.indices.map { i in
                 StoredProductPart(w: matrices[i].base, outputs: matrices[i].outputs, y: outputs[i], ldy: strides[i], bias: biases[i])
             }
-            Kernels.multiplyStored(format, parts: parts, inputs: matrices[0].inputs, x: x, rows: rows)
+            Kernels.multiplyStored(format, parts: parts, inputs: matrices[0].inputs, x: x, rows: rows,
+                                   activations: matrices[0].activations)
             return
         }
         for i in matrices.indices {
