@@ -38,6 +38,11 @@ extension AVX512Kernels {
         ElementKernels<AVX512Kernels>.cachedAttention(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS, out: out, outStride: outStride, scratch: scratch)
     }
 
+    /// `ElementKernels.cachedAttentionHalf`, compiled here.
+    public static func cachedAttentionHalf(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>) {
+        ElementKernels<AVX512Kernels>.cachedAttentionHalf(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS, out: out, outStride: outStride, scratch: scratch)
+    }
+
     /// `ElementKernels.cachedAttentionBlocked`, compiled here.
     public static func cachedAttentionBlocked(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
         ElementKernels<AVX512Kernels>.cachedAttentionBlocked(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS, out: out, outStride: outStride)

@@ -208,45 +208,118 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let qkvValues = arena.allocate(newTokens * width)
         projectQKV(x, rows: newTokens, weights: weights, into: qkvValues)
         rotary?.apply(qkvValues, batch: 1, time: newTokens, heads: heads + keyValueHeads, rowStride: width, positionOffset: past)
-        Kernels.copyRows(qkvValues + heads * headSize, sourceStride: width, rows: newTokens, columns: kvWidth,
-                         into: cache.keys + past * kvWidth, targetStride: kvWidth)
-        Kernels.copyRows(qkvValues + (heads + keyValueHeads) * headSize, sourceStride: width, rows: newTokens, columns: kvWidth,
-                         into: cache.values + past * kvWidth, targetStride: kvWidth)
-        cache.length = past + newTokens
+        cache.append(keys: qkvValues + heads * headSize, values: qkvValues + (heads + keyValueHeads) * headSize, rows: newTokens,
+                     stride: width)
         let attended = arena.allocate(newTokens * heads * headSize)
         let scratch = arena.allocate(heads * cache.length)
-        Kernels.cachedAttention(q: qkvValues, qStride: width, keys: cache.keys, values: cache.values, cacheStride: kvWidth,
-                                newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
-                                headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
+        switch cache.precision {
+        case .float32:
+            Kernels.cachedAttention(q: qkvValues, qStride: width, keys: cache.keys, values: cache.values, cacheStride: kvWidth,
+                                    newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
+                                    headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
+        case .float16 where newTokens < Kernels.cachedAttentionBlockThreshold:
+            // Decoding: the half values widened as they are read.
+            Kernels.cachedAttentionHalf(q: qkvValues, qStride: width, keys: cache.halfKeys, values: cache.halfValues,
+                                        cacheStride: kvWidth, newTokens: newTokens, pastLength: past, heads: heads,
+                                        keyValueHeads: keyValueHeads, headSize: headSize, out: attended,
+                                        outStride: heads * headSize, scratch: scratch)
+        case .float16:
+            // A prompt: the cache widened once, then the blocked products.
+            let count = cache.length * kvWidth
+            let keys = arena.allocate(count), values = arena.allocate(count)
+            Kernels.dequantize(.float16, cache.halfKeys, count: count, into: keys)
+            Kernels.dequantize(.float16, cache.halfValues, count: count, into: values)
+            Kernels.cachedAttention(q: qkvValues, qStride: width, keys: keys, values: values, cacheStride: kvWidth,
+                                    newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
+                                    headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
+        }
         projection.forward(attended, rows: newTokens, weights: weights, into: output)
     }
 }
 
+/// How a KV cache stores keys and values.
+public enum KVCachePrecision: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Float32: attention sees exactly the projected keys and values.
+    case float32
+    /// IEEE half (rounded to nearest even as they are appended; llama.cpp's default): half the
+    /// memory, and half the bytes each decoding step reads, for a relative rounding of at most
+    /// 2⁻¹¹ on each cached value.
+    case float16
+
+    /// Bytes per cached element.
+    public var bytesPerElement: Int { self == .float32 ? 4 : 2 }
+}
+
 /// The keys and values one attention layer has seen for one sequence: `[capacity, KVH·HS]`
-/// each, preallocated, filled up to `length`.
+/// each, preallocated, filled up to `length`, in float32 or half precision.
 public final class AttentionCache {
     /// The most positions it holds (the context length).
     public let capacity: Int
-    /// KVH·HS floats per position.
+    /// KVH·HS values per position.
     public let width: Int
+    /// How the values are stored.
+    public let precision: KVCachePrecision
     /// The positions filled so far.
     public internal(set) var length = 0
-    /// Keys `[capacity, width]`.
-    public let keys: UnsafeMutablePointer<Float>
-    /// Values `[capacity, width]`.
-    public let values: UnsafeMutablePointer<Float>
+    let keyStorage: UnsafeMutableRawPointer
+    let valueStorage: UnsafeMutableRawPointer
 
     /// An empty cache.
-    public init(capacity: Int, width: Int) {
+    public init(capacity: Int, width: Int, precision: KVCachePrecision = .float32) {
         self.capacity = capacity
         self.width = width
-        keys = .allocate(capacity: max(1, capacity * width))
-        values = .allocate(capacity: max(1, capacity * width))
+        self.precision = precision
+        let bytes = max(1, capacity * width) * precision.bytesPerElement
+        keyStorage = .allocate(byteCount: bytes, alignment: 64)
+        valueStorage = .allocate(byteCount: bytes, alignment: 64)
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        keyStorage.deallocate()
+        valueStorage.deallocate()
+    }
+
+    /// Keys `[capacity, width]` of a float32 cache.
+    public var keys: UnsafeMutablePointer<Float> {
+        precondition(precision == .float32, "AttentionCache: a \(precision) cache has no float32 keys")
+        return keyStorage.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Values `[capacity, width]` of a float32 cache.
+    public var values: UnsafeMutablePointer<Float> {
+        precondition(precision == .float32, "AttentionCache: a \(precision) cache has no float32 values")
+        return valueStorage.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Keys `[capacity, width]` of a half cache, as IEEE half bits.
+    public var halfKeys: UnsafeMutablePointer<UInt16> {
+        precondition(precision == .float16, "AttentionCache: a \(precision) cache has no half keys")
+        return keyStorage.assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Values `[capacity, width]` of a half cache, as IEEE half bits.
+    public var halfValues: UnsafeMutablePointer<UInt16> {
+        precondition(precision == .float16, "AttentionCache: a \(precision) cache has no half values")
+        return valueStorage.assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Bytes of keys and values one position takes.
+    public var bytesPerPosition: Int { 2 * width * precision.bytesPerElement }
+
+    /// Appends `rows` positions: keys and values `[rows, width]` read `stride` floats apart.
+    func append(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rows: Int, stride: Int) {
+        precondition(length + rows <= capacity, "AttentionCache: full")
+        switch precision {
+        case .float32:
+            Kernels.copyRows(k, sourceStride: stride, rows: rows, columns: width, into: keys + length * width, targetStride: width)
+            Kernels.copyRows(v, sourceStride: stride, rows: rows, columns: width, into: values + length * width, targetStride: width)
+        case .float16:
+            for r in 0..<rows {
+                Kernels.quantize(.float16, k + r * stride, count: width, into: halfKeys + (length + r) * width)
+                Kernels.quantize(.float16, v + r * stride, count: width, into: halfValues + (length + r) * width)
+            }
+        }
+        length += rows
     }
 
     /// Forgets everything (length 0); the memory is kept.

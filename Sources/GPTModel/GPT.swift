@@ -34,6 +34,8 @@ public final class GPT: Sendable {
     public var parameterCount: Int { layout.parameterCount }
     /// The model's family.
     public var family: any ModelFamily.Type { architecture.family }
+    /// The output projection `[V, C]`: the token table when the embeddings are tied.
+    public var outputProjection: ParameterSlot { architecture.outputWeight }
 
     /// A model over `weights`, which must follow the architecture's layout.
     init(architecture: Architecture, weights: WeightStore) {

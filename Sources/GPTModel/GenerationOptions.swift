@@ -1,4 +1,5 @@
 // What a generation session does: how it samples, when it stops, what it does at the context limit.
+import GPTLayers
 
 /// How the next token is chosen from the logits.
 ///
@@ -83,15 +84,21 @@ public struct GenerationOptions: Sendable, Hashable {
     public var stopTokens: Set<Int>
     /// What to do at the context limit.
     public var contextOverflow: ContextOverflowPolicy
+    /// How the session's KV cache stores keys and values (`.float16` halves its memory and the
+    /// bytes each step reads, as llama.cpp's default cache does).
+    public var cachePrecision: KVCachePrecision
 
-    /// Options; the defaults are greedy decoding of up to 128 tokens, stopping at the context limit.
+    /// Options; the defaults are greedy decoding of up to 128 tokens, stopping at the context
+    /// limit, with a float32 cache.
     public init(maximumNewTokens: Int = 128, sampling: SamplingParameters = .greedy, seed: UInt64 = 0,
-                stopTokens: Set<Int> = [], contextOverflow: ContextOverflowPolicy = .stop) {
+                stopTokens: Set<Int> = [], contextOverflow: ContextOverflowPolicy = .stop,
+                cachePrecision: KVCachePrecision = .float32) {
         self.maximumNewTokens = maximumNewTokens
         self.sampling = sampling
         self.seed = seed
         self.stopTokens = stopTokens
         self.contextOverflow = contextOverflow
+        self.cachePrecision = cachePrecision
     }
 
     /// Throws `ModelError.invalidInput` for a negative token count or bad sampling settings.

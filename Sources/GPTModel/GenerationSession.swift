@@ -46,7 +46,7 @@ public final class GenerationSession {
         try options.validate()
         self.model = model
         self.options = options
-        cache = model.makeCache(capacity: cacheCapacity)
+        cache = model.makeCache(capacity: cacheCapacity, precision: options.cachePrecision)
         guard cache.capacity > 0 else { throw ModelError.invalidInput("the cache capacity must be positive") }
         generator = RandomGenerator(seed: options.seed)
         let v = model.configuration.vocabularySize

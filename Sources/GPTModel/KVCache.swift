@@ -19,14 +19,21 @@ public final class KVCache {
     let arena = Arena()
     var ids: [Int32] = []
 
-    init(configuration: GPTConfiguration, capacity: Int) {
+    /// How keys and values are stored.
+    public let precision: KVCachePrecision
+
+    init(configuration: GPTConfiguration, capacity: Int, precision: KVCachePrecision) {
         self.capacity = capacity
+        self.precision = precision
         let width = configuration.keyValueHeadCount * configuration.headSize
-        layers = (0..<configuration.layerCount).map { _ in AttentionCache(capacity: capacity, width: width) }
+        layers = (0..<configuration.layerCount).map { _ in AttentionCache(capacity: capacity, width: width, precision: precision) }
     }
 
     /// The positions filled so far (the next token goes to this position).
     public var length: Int { layers.first?.length ?? 0 }
+
+    /// Bytes of keys and values one position takes across the layers.
+    public var bytesPerPosition: Int { layers.reduce(0) { $0 + $1.bytesPerPosition } }
 
     /// Forgets every position; the memory is kept.
     public func reset() { layers.forEach { $0.reset() } }
@@ -43,9 +50,11 @@ public final class KVCache {
 
 extension GPT {
     /// An empty cache for one sequence of up to `capacity` positions (default and maximum: the
-    /// context length). Its memory is reserved but only touched as positions are filled.
-    public func makeCache(capacity: Int? = nil) -> KVCache {
-        KVCache(configuration: configuration, capacity: min(capacity ?? configuration.contextLength, configuration.contextLength))
+    /// context length), storing keys and values in `precision` (`.float16` halves its memory).
+    /// Its memory is reserved but only touched as positions are filled.
+    public func makeCache(capacity: Int? = nil, precision: KVCachePrecision = .float32) -> KVCache {
+        KVCache(configuration: configuration, capacity: min(capacity ?? configuration.contextLength, configuration.contextLength),
+                precision: precision)
     }
 
     /// Runs `tokens` (one sequence) at positions `cache.length ..< cache.length + n`, appending

@@ -1,6 +1,8 @@
 // How much memory a model and its passes need, estimated before anything is allocated, so that
 // sizes that validate but cannot fit this machine are refused with a message instead of an abort.
 import Foundation
+import GPTLayers
+import GPTTensor
 
 extension GPTConfiguration {
     /// Bytes of the weights (every bias counted) and the position tables.
@@ -37,5 +39,22 @@ extension GPTConfiguration {
         let available = physicalMemoryBytes
         guard bytes > available else { return nil }
         return String(format: "%@ needs about %.1f GB of memory; this machine has %.1f GB", what, bytes / 1e9, available / 1e9)
+    }
+}
+
+extension GPT {
+    /// Bytes of weights one decoding step reads, in their stored formats: every matrix in full
+    /// (the output projection too, even when it is the token table), one row of each embedding
+    /// table otherwise, and every vector. Divided into a memory bandwidth, it bounds the decoding
+    /// speed (`gpt-bench generate` reports the fraction reached).
+    public var weightBytesReadPerToken: Int {
+        var total = 0
+        for entry in layout.entries {
+            let matrix = weights.matrix(entry.slot)
+            let rowBytes = matrix.format == .float32 ? 4 * matrix.inputs : Kernels.rowBytes(matrix.format, inputs: matrix.inputs)
+            let readsOneRow = entry.role == .embedding && entry.slot.index != architecture.outputWeight.index
+            total += rowBytes * (readsOneRow ? 1 : matrix.outputs)
+        }
+        return total
     }
 }

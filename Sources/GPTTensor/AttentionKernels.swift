@@ -36,4 +36,12 @@ extension Kernels {
     public static func cachedAttention(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>) {
         active.cachedAttention(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS, out: out, outStride: outStride, scratch: scratch)
     }
+
+    /// `cachedAttention` over keys and values stored as IEEE half bits (an F16 cache), query
+    /// row by query row, each cached value widened to float32 as it is read: the result equals
+    /// the row path of `cachedAttention` on the widened cache exactly (prompts are better served
+    /// by widening the cache and calling `cachedAttention`, whose blocked path is faster).
+    public static func cachedAttentionHalf(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>) {
+        active.cachedAttentionHalf(q: q, qStride: qStride, keys: keys, values: values, cacheStride: cacheStride, newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS, out: out, outStride: outStride, scratch: scratch)
+    }
 }

@@ -7,7 +7,7 @@ import GPTKit
 enum ChatCommand {
     static let usage = """
     usage: gpt chat --model PATH [--system TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                    [--repetition-penalty R] [--seed S] [--dequantize] [--float-activations]
+                    [--repetition-penalty R] [--seed S] [--dequantize] [--float-activations] [--kv-cache f32|f16]
       An interactive chat with a chat model (a GGUF file, or a Hugging Face folder with a chat
       template in tokenizer_config.json or chat_template.jinja), rendered by the model's own
       template; replies stream as they are generated (default: greedy, up to 512 tokens).
@@ -18,6 +18,7 @@ enum ChatCommand {
                      stored formats and the quantized kernels multiply them
       --float-activations  multiply Q8_0/Q4_0/Q4_1 matrices with float32 activations (each
                      product exact up to float rounding) instead of 8-bit ones as llama.cpp does
+      --kv-cache f16 keep keys and values in half precision (half the memory; default f32)
     """
 
     static func run(_ arguments: [String]) throws {
@@ -42,7 +43,16 @@ enum ChatCommand {
 
     /// The options `gpt chat` and `gpt generate --chat` share.
     static let chatOptionNames: Set<String> = ["model", "tokenizer", "system", "max-tokens", "temperature", "top-k", "top-p",
-                                               "repetition-penalty", "seed", "prompt", "messages"]
+                                               "repetition-penalty", "seed", "prompt", "messages", "kv-cache"]
+
+    /// `--kv-cache f32|f16` (default f32).
+    static func cachePrecision(_ options: Arguments) throws -> KVCachePrecision {
+        switch options.string("kv-cache") ?? "f32" {
+        case "f32": return .float32
+        case "f16": return .float16
+        case let other: throw UsageError(message: "--kv-cache: '\(other)' is not f32 or f16")
+        }
+    }
 
     /// A chat session on the model at `path` with the sampling options given.
     static func makeSession(path: String, options: Arguments, defaultTemperature: Float) throws -> ChatSession {
@@ -55,7 +65,8 @@ enum ChatCommand {
             topP: try options.optionalFloat("top-p", range: 0...1),
             repetitionPenalty: try options.float("repetition-penalty", default: 1, range: 0.01...100))
         let generation = GenerationOptions(maximumNewTokens: try options.integer("max-tokens", default: 512, range: 1...1_000_000),
-                                           sampling: sampling, seed: UInt64(try options.integer("seed", default: 0)))
+                                           sampling: sampling, seed: UInt64(try options.integer("seed", default: 0)),
+                                           cachePrecision: try cachePrecision(options))
         if let file = loaded.gguf, options.string("tokenizer") == nil {
             return try ChatSession(gguf: file, model: loaded.model, options: generation, system: options.string("system"))
         }

@@ -6,17 +6,24 @@ import GPTFiles
 enum EvalCommand {
     static let usage = """
     usage: gpt eval --model PATH --data FILE [--tokenizer PATH] [--batch N] [--seq N] [--batches N]
+                    [--quantize q8_0|q4_0|q4_1|f16|bf16] [--dequantize] [--float-activations]
       Mean next-token loss and perplexity of the model on consecutive windows of FILE
       (a text, or an llm.c .bin shard). Defaults: batch 8, seq = the model's context (at most 256),
       as many batches as the text fills (at most --batches, default 50).
+      --quantize FORMAT    evaluate the model with its matrices quantized to FORMAT in memory
+                           (GPT.quantized(to:)), to measure what quantizing costs
+      --dequantize         a GGUF in float32 from its dequantized weights (default: as stored)
+      --float-activations  Q8_0/Q4 products with float32 activations instead of 8-bit ones
     """
 
     static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, options: ["model", "data", "tokenizer", "batch", "seq", "batches"], switches: [])
+        let options = try Arguments(arguments, options: ["model", "data", "tokenizer", "batch", "seq", "batches", "quantize"],
+                                    switches: ["dequantize", "float-activations"])
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
         guard let dataPath = options.string("data") else { throw UsageError(message: "--data is required") }
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
+                                           floatActivations: options.has("float-activations"))
         let url = try PathArguments.url(dataPath, option: "data")
         if let problem = Files.problemReading(url) { throw UsageError(message: "--data: \(dataPath): \(problem)") }
         let data: TokenDataset
@@ -26,13 +33,19 @@ enum EvalCommand {
             guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
             data = try TokenDataset(contentsOf: url, tokenizer: tokenizer)
         }
-        let model = loaded.model
+        var model = loaded.model
+        if let name = options.string("quantize") {
+            let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "f16": .float16, "bf16": .bfloat16]
+            guard let format = formats[name.lowercased()] else {
+                throw UsageError(message: "--quantize: '\(name)' is not one of \(formats.keys.sorted().joined(separator: ", "))")
+            }
+            model = try model.quantized(to: format, activations: options.has("float-activations") ? .float32 : .int8)
+        }
         let seq = try options.integer("seq", default: min(256, model.configuration.contextLength), range: 1...model.configuration.contextLength)
         let batch = try options.integer("batch", default: 8, range: 1...100_000)
         let available = max(1, (data.tokens.count - 1) / (batch * seq))
         let batches = min(available, try options.integer("batches", default: 50, range: 1...1_000_000))
-        let trainer = try Trainer(model: model, configuration: TrainingConfiguration(batchSize: batch, sequenceLength: seq, steps: 0), training: data)
-        let loss = try trainer.evaluate(on: data, batches: batches)
+        let loss = try model.meanLoss(on: data, batchSize: batch, sequenceLength: seq, batches: batches)
         print(String(format: "loss %.4f  perplexity %.2f  (%d batches of %d × %d tokens)", loss, Foundation.exp(Double(loss)), batches, batch, seq))
     }
 }
@@ -47,7 +60,8 @@ enum InfoCommand {
         let options = try Arguments(arguments, options: ["model", "tokenizer"], switches: [])
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
-        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"))
+        let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
+                                           floatActivations: options.has("float-activations"))
         let c = loaded.model.configuration
         print("model: \(loaded.description)")
         print("parameters: \(loaded.model.parameterCount) (\(String(format: "%.1f", Double(loaded.model.parameterCount) * 4 / 1_048_576)) MiB as Float32)")

@@ -25,6 +25,8 @@ enum GenerateCommand {
       --float-activations       multiply Q8_0/Q4_0/Q4_1 matrices with float32 activations (each
                                 product exact up to float rounding) instead of 8-bit ones, as
                                 llama.cpp does
+      --kv-cache f32|f16        how the KV cache stores keys and values (f16: half the memory and
+                                the bytes each step reads, as llama.cpp's default; default f32)
     Prints the prompt and the generated text to stdout as they are produced, tokens/s to stderr.
     """
 
@@ -56,7 +58,7 @@ enum GenerateCommand {
         let generation = GenerationOptions(maximumNewTokens: try options.integer("max-tokens", default: 128, range: 0...1_000_000),
                                            sampling: sampling, seed: UInt64(try options.integer("seed", default: 0)),
                                            stopTokens: Self.stopTokens(loaded, tokenizer),
-                                           contextOverflow: .slide)
+                                           contextOverflow: .slide, cachePrecision: try ChatCommand.cachePrecision(options))
         let prompt = options.string("prompt") ?? ""
         var ids = try tokenizer.encode(prompt)
         if loaded.prependsBOS, let bos = tokenizer.bosTokenID { ids.insert(bos, at: 0) }

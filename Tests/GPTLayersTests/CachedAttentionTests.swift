@@ -68,3 +68,77 @@ final class CachedAttentionTests: XCTestCase {
         XCTAssertEqual(arena.capacity, arena.highWater)  // merged into one block of the high-water size
     }
 }
+
+/// The half-precision KV cache: exact against the float32 kernel on the rounded values, close
+/// to the float32 cache, half its memory.
+final class HalfCacheTests: XCTestCase {
+    func testHalfKernelEqualsTheFloatKernelOnTheWidenedCache() {
+        var generator = RandomGenerator(seed: 8)
+        for (heads, kvHeads, headSize, past, newTokens) in [(9, 3, 64, 37, 1), (4, 4, 20, 5, 3), (6, 2, 40, 0, 7), (2, 1, 8, 100, 2)] {
+            let width = kvHeads * headSize, total = past + newTokens, qWidth = (heads + 2 * kvHeads) * headSize
+            let q = Tensor(randomNormal: [newTokens, qWidth], generator: &generator).scalars
+            let keys = Tensor(randomNormal: [total, width], generator: &generator).scalars
+            let values = Tensor(randomNormal: [total, width], generator: &generator).scalars
+            var halfKeys = [UInt16](repeating: 0, count: keys.count), halfValues = halfKeys
+            var widenedKeys = keys, widenedValues = values
+            keys.withUnsafeBufferPointer { Kernels.quantize(.float16, $0.baseAddress!, count: keys.count, into: &halfKeys) }
+            values.withUnsafeBufferPointer { Kernels.quantize(.float16, $0.baseAddress!, count: values.count, into: &halfValues) }
+            halfKeys.withUnsafeBytes { Kernels.dequantize(.float16, $0.baseAddress!, count: keys.count, into: &widenedKeys) }
+            halfValues.withUnsafeBytes { Kernels.dequantize(.float16, $0.baseAddress!, count: values.count, into: &widenedValues) }
+            XCTAssertNotEqual(widenedKeys, keys, "half rounding changes random floats")
+            var fromHalf = [Float](repeating: 0, count: newTokens * heads * headSize), fromFloat = fromHalf
+            var scratch = [Float](repeating: 0, count: heads * total)
+            Kernels.cachedAttentionHalf(q: q, qStride: qWidth, keys: halfKeys, values: halfValues, cacheStride: width, newTokens: newTokens,
+                                        pastLength: past, heads: heads, keyValueHeads: kvHeads, headSize: headSize, out: &fromHalf,
+                                        outStride: heads * headSize, scratch: &scratch)
+            Kernels.cachedAttention(q: q, qStride: qWidth, keys: widenedKeys, values: widenedValues, cacheStride: width, newTokens: newTokens,
+                                    pastLength: past, heads: heads, keyValueHeads: kvHeads, headSize: headSize, out: &fromFloat,
+                                    outStride: heads * headSize, scratch: &scratch)
+            XCTAssertEqual(fromHalf, fromFloat, "heads \(heads)/\(kvHeads), head size \(headSize), past \(past), new \(newTokens)")
+        }
+    }
+
+    func testHalfCacheStaysCloseToTheFloatCacheAndHalvesItsMemory() throws {
+        let C = 32, T = 20, heads = 4, kvHeads = 2
+        var layout = ParameterLayout()
+        let block = try TransformerBlock(dimensions: C, heads: heads, keyValueHeads: kvHeads, hiddenSize: 48, normalization: .rmsNorm,
+                                         feedForward: .swiGLU, bias: false,
+                                         rotary: RotaryEmbedding(headSize: C / heads, maximumPositions: T), name: "h.0", layout: &layout)
+        let parameters = TestParameters(layout: layout)
+        var generator = RandomGenerator(seed: 6)
+        for entry in layout.entries {
+            try parameters.setValue(Tensor(randomNormal: entry.slot.shape, mean: entry.role == .norm ? 1 : 0,
+                                           standardDeviation: 0.3, generator: &generator), of: entry.slot)
+        }
+        let x = Tensor(randomNormal: [T, C], generator: &generator).scalars
+        let arena = Arena()
+        func run(_ precision: KVCachePrecision, prefill: Int) throws -> [Float] {
+            let cache = AttentionCache(capacity: T, width: kvHeads * (C / heads), precision: precision)
+            var out = [Float](repeating: 0, count: T * C)
+            try x.withUnsafeBufferPointer { xp in
+                try out.withUnsafeMutableBufferPointer { o in
+                    // A prompt (blocked path from 8 tokens on), then one token per call.
+                    try block.forward(xp.baseAddress!, newTokens: prefill, cache: cache, weights: parameters.weights, arena: arena,
+                                      into: o.baseAddress!)
+                    for t in prefill..<T {
+                        try block.forward(xp.baseAddress! + t * C, newTokens: 1, cache: cache, weights: parameters.weights, arena: arena,
+                                          into: o.baseAddress! + t * C)
+                    }
+                }
+            }
+            XCTAssertEqual(cache.length, T)
+            return out
+        }
+        let reference = try run(.float32, prefill: 1)
+        for prefill in [1, 12] {
+            let half = try run(.float16, prefill: prefill)
+            let difference = zip(reference, half).map { abs($0 - $1) }.max()!
+            let scale = reference.map(abs).max()!
+            // Each cached value is rounded by at most 2⁻¹¹ relative.
+            XCTAssertLessThanOrEqual(difference, 4e-3 * scale, "prefill \(prefill)")
+            XCTAssertGreaterThan(difference, 0, "prefill \(prefill): half rounding must show")
+        }
+        let float32 = AttentionCache(capacity: T, width: 16), float16 = AttentionCache(capacity: T, width: 16, precision: .float16)
+        XCTAssertEqual(float16.bytesPerPosition * 2, float32.bytesPerPosition)
+    }
+}

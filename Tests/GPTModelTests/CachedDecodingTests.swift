@@ -74,3 +74,28 @@ final class CachedDecodingTests: XCTestCase {
         XCTAssertEqual(try model([1, 2, 3]).shape, [1, 3, 64])
     }
 }
+
+/// Generation with a half-precision KV cache on a model: close to the float32 cache, same
+/// greedy tokens on a short run, half the cache memory.
+final class HalfCacheDecodingTests: XCTestCase {
+    func testHalfCacheDecodingStaysCloseToFloat32() throws {
+        let model = try randomModel(llamaNano, seed: 11)
+        let c = model.configuration
+        let tokens = randomTokens(c.contextLength, vocabulary: c.vocabularySize, seed: 3)
+        let single = model.makeCache(), half = model.makeCache(precision: .float16)
+        XCTAssertEqual(half.precision, .float16)
+        XCTAssertEqual(half.bytesPerPosition * 2, single.bytesPerPosition)
+        var worst: Float = 0, scale: Float = 0
+        for token in tokens {
+            let a = try model.forward(tokens: [token], cache: single).scalars, b = try model.forward(tokens: [token], cache: half).scalars
+            worst = max(worst, maximumDifference(a, b))
+            scale = max(scale, a.map(abs).max()!)
+        }
+        XCTAssertLessThanOrEqual(worst, 5e-3 * scale)
+        XCTAssertGreaterThan(worst, 0)
+        let options = GenerationOptions(maximumNewTokens: 6, cachePrecision: .float16)
+        let session = try GenerationSession(model: model, options: options)
+        let reference = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: 6))
+        XCTAssertEqual(try session.generate(prompt: Array(tokens.prefix(5))), try reference.generate(prompt: Array(tokens.prefix(5))))
+    }
+}

@@ -22,15 +22,23 @@ extension CommandLineTests {
         // A history from a file: the multi-turn case of the fixtures.
         let messages = directory.appendingPathComponent("messages.json")
         try Data(#"[{"role": "user", "content": "Hi! My name is Ada."}, {"role": "assistant", "content": "Hello Ada! How can I help you today?"}, {"role": "user", "content": "What is my name?"}]"#.utf8).write(to: messages)
-        let history = try runGPT(["generate", "--model", model, "--chat", "--messages", messages.path, "--max-tokens", "48"], in: directory)
+        let history = try runGPT(["generate", "--model", model, "--chat", "--messages", messages.path, "--max-tokens", "48",
+                                  "--float-activations", "--kv-cache", "f16"], in: directory)
         assertSuccess(history)
         XCTAssertEqual(history.standardOutput, "I'm glad you're here. My name is Elena. I'm a language AI assistant.\n")
         // Two turns and a reset on standard input; the second turn reuses the first one's cache.
-        // (The default, stored-format mode gives transformers' replies too.)
-        let chat = try runGPT(["chat", "--model", model, "--max-tokens", "16"], in: directory,
+        // (The stored formats with float32 activations give transformers' replies too.)
+        let chat = try runGPT(["chat", "--model", model, "--max-tokens", "16", "--float-activations"], in: directory,
                               input: "What is the capital of France?\n/reset\nWhat is the capital of France?\n")
         assertSuccess(chat)
         XCTAssertEqual(chat.standardOutput, "The capital of France is Paris.\nThe capital of France is Paris.\n")
+        // The default, 8-bit activations as llama.cpp computes, answers as llama.cpp does on this
+        // near tie ("L" over "The"; Fixtures/llamacpp).
+        let int8 = try runGPT(["generate", "--model", model, "--chat", "--prompt", "What is the capital of France?", "--max-tokens", "4"],
+                              in: directory)
+        assertSuccess(int8)
+        XCTAssertTrue(int8.standardOutput.hasPrefix("L'"), int8.transcript)
+        assertFailure(try runGPT(["generate", "--model", model, "--kv-cache", "f8"], in: directory), status: 2, mentioning: ["--kv-cache"])
         // Errors: no prompt, a malformed history, --system without --chat.
         assertFailure(try runGPT(["generate", "--model", model, "--chat"], in: directory), status: 2, mentioning: ["--chat needs --prompt"])
         try Data("[{\"role\": 1}]".utf8).write(to: messages)

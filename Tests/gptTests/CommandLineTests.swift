@@ -106,6 +106,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(loss.isFinite && loss > 0, "loss \(loss)")
         XCTAssertTrue(perplexity.isFinite && perplexity > 1, "perplexity \(perplexity)")
         XCTAssertEqual(perplexity, Foundation.exp(loss), accuracy: perplexity * 1e-3)
+        // Quantized in memory: what Q8_0 costs (little), and a format it cannot quantize to.
+        let quantized = try runGPT(["eval", "--model", model.path, "--data", data.path, "--quantize", "q8_0"], in: directory)
+        assertSuccess(quantized)
+        let q8 = try XCTUnwrap(firstMatch(#"perplexity (\S+)"#, in: quantized.standardOutput), quantized.transcript)[0]
+        XCTAssertEqual(try XCTUnwrap(Double(q8)), perplexity, accuracy: perplexity * 0.02, quantized.transcript)
+        assertFailure(try runGPT(["eval", "--model", model.path, "--data", data.path, "--quantize", "q4_k"], in: directory), status: 2,
+                      mentioning: ["--quantize", "q4_k"])
 
         let info = try runGPT(["info", "--model", model.path], in: directory)
         assertSuccess(info)

@@ -171,6 +171,32 @@ extension ElementKernels {
                                    out: out, outStride: outStride)
             return
         }
+        cachedAttentionRows(q: q, qStride: qStride, keys: FloatCacheRows(keys), values: FloatCacheRows(values), cacheStride: cacheStride,
+                            newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS,
+                            out: out, outStride: outStride, scratch: scratch)
+    }
+
+    /// `cachedAttention` over keys and values stored as IEEE half (an F16 cache), query row by
+    /// query row: each cached value widened to float32 in registers, so the result equals
+    /// `cachedAttention`'s row path on the widened cache exactly.
+    @inlinable
+    public static func cachedAttentionHalf(
+        q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, cacheStride: Int,
+        newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int,
+        out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
+        cachedAttentionRows(q: q, qStride: qStride, keys: HalfCacheRows(keys), values: HalfCacheRows(values), cacheStride: cacheStride,
+                            newTokens: newTokens, pastLength: pastLength, heads: heads, keyValueHeads: keyValueHeads, headSize: HS,
+                            out: out, outStride: outStride, scratch: scratch)
+    }
+
+    /// The query-row-by-row path of `cachedAttention` over cache rows in any element type.
+    @inlinable @inline(__always)
+    static func cachedAttentionRows<Rows: CachedRows>(
+        q: UnsafePointer<Float>, qStride: Int, keys: Rows, values: Rows, cacheStride: Int,
+        newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int,
+        out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
         let group = heads / keyValueHeads, total = pastLength &+ newTokens
         let scale = 1 / Float(HS).squareRoot()
         // Decoding streams the whole cache from memory: split heads across threads early.
@@ -182,25 +208,26 @@ extension ElementKernels {
                 for i in 0..<newTokens {
                     let length = pastLength &+ i &+ 1
                     let query = q + (i &* qStride &+ h &* HS)
-                    // Four positions at a time: four independent dot products (each summed in
-                    // the order `dot` sums it), rather than one latency-bound chain.
+                    // Four positions at a time: four independent chains of fused multiply-adds
+                    // rather than one latency-bound chain.
                     var s = 0
-                    let key = keys + g &* HS
+                    let key = g &* HS
                     while s &+ 4 <= length {
-                        let k0 = key + s &* cacheStride, k1 = k0 + cacheStride, k2 = k1 + cacheStride, k3 = k2 + cacheStride
+                        let k0 = key &+ s &* cacheStride, k1 = k0 &+ cacheStride, k2 = k1 &+ cacheStride, k3 = k2 &+ cacheStride
                         var a0 = KernelVector(), a1 = KernelVector(), a2 = KernelVector(), a3 = KernelVector()
                         var e = 0
                         while e &+ 8 <= HS {
                             let qv = query.loadVector(KernelVector.self, at: e)
-                            a0 += qv * k0.loadVector(KernelVector.self, at: e)
-                            a1 += qv * k1.loadVector(KernelVector.self, at: e)
-                            a2 += qv * k2.loadVector(KernelVector.self, at: e)
-                            a3 += qv * k3.loadVector(KernelVector.self, at: e)
+                            a0.addProduct(qv, keys.vector(k0 &+ e))
+                            a1.addProduct(qv, keys.vector(k1 &+ e))
+                            a2.addProduct(qv, keys.vector(k2 &+ e))
+                            a3.addProduct(qv, keys.vector(k3 &+ e))
                             e &+= 8
                         }
                         var t0 = a0.sum(), t1 = a1.sum(), t2 = a2.sum(), t3 = a3.sum()
                         while e < HS {
-                            t0 += query[e] * k0[e]; t1 += query[e] * k1[e]; t2 += query[e] * k2[e]; t3 += query[e] * k3[e]
+                            t0.addProduct(query[e], keys.element(k0 &+ e)); t1.addProduct(query[e], keys.element(k1 &+ e))
+                            t2.addProduct(query[e], keys.element(k2 &+ e)); t3.addProduct(query[e], keys.element(k3 &+ e))
                             e &+= 1
                         }
                         scores[s] = t0 * scale; scores[s &+ 1] = t1 * scale
@@ -208,53 +235,88 @@ extension ElementKernels {
                         s &+= 4
                     }
                     while s < length {
-                        scores[s] = dot(query, key + s &* cacheStride, HS) * scale
+                        // One position alone, summed as the four-position loop sums each.
+                        let k0 = key &+ s &* cacheStride
+                        var a0 = KernelVector()
+                        var e = 0
+                        while e &+ 8 <= HS { a0.addProduct(query.loadVector(KernelVector.self, at: e), keys.vector(k0 &+ e)); e &+= 8 }
+                        var t0 = a0.sum()
+                        while e < HS { t0.addProduct(query[e], keys.element(k0 &+ e)); e &+= 1 }
+                        scores[s] = t0 * scale
                         s &+= 1
                     }
                     softmaxRow(scores, scores, length)
                     let output = out + (i &* outStride &+ h &* HS)
                     // The output in registers, 32 values at a time, summed over positions in
                     // order (as repeated axpys would).
-                    let value = values + g &* HS
+                    let value = g &* HS
                     var e = 0
                     while e &+ 32 <= HS {
                         var o0 = KernelVector(), o1 = KernelVector(), o2 = KernelVector(), o3 = KernelVector()
                         for s in 0..<length {
-                            let p = KernelVector(repeating: scores[s]), v = value + (s &* cacheStride &+ e)
-                            o0 += p * v.loadVector(KernelVector.self, at: 0)
-                            o1 += p * v.loadVector(KernelVector.self, at: 8)
-                            o2 += p * v.loadVector(KernelVector.self, at: 16)
-                            o3 += p * v.loadVector(KernelVector.self, at: 24)
+                            let p = KernelVector(repeating: scores[s]), v = value &+ s &* cacheStride &+ e
+                            o0.addProduct(p, values.vector(v))
+                            o1.addProduct(p, values.vector(v &+ 8))
+                            o2.addProduct(p, values.vector(v &+ 16))
+                            o3.addProduct(p, values.vector(v &+ 24))
                         }
                         output.storeVector(o0, at: e); output.storeVector(o1, at: e &+ 8)
                         output.storeVector(o2, at: e &+ 16); output.storeVector(o3, at: e &+ 24)
                         e &+= 32
                     }
                     if e < HS {
+                        // Position by position, in order, as the vector loop above sums.
                         (output + e).update(repeating: 0, count: HS &- e)
                         for s in 0..<length {
-                            axpyInline(scores[s], value + (s &* cacheStride &+ e), output + e, HS &- e)
+                            let p = scores[s], v = value &+ s &* cacheStride
+                            var i = e
+                            while i &+ 8 <= HS {
+                                output.storeVector(output.loadVector(KernelVector.self, at: i).addingProduct(KernelVector(repeating: p), values.vector(v &+ i)), at: i)
+                                i &+= 8
+                            }
+                            while i < HS { output[i].addProduct(p, values.element(v &+ i)); i &+= 1 }
                         }
                     }
                 }
             }
         }
     }
+}
 
-    @inlinable @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = KernelVector()
-        var i = 0
-        while i &+ 8 <= n { acc += a.loadVector(KernelVector.self, at: i) * b.loadVector(KernelVector.self, at: i); i &+= 8 }
-        var total = acc.sum()
-        while i < n { total += a[i] * b[i]; i &+= 1 }
-        return total
-    }
+/// Cached key or value rows as the decoding attention reads them: eight values, or one, at an
+/// element offset, as float32.
+public protocol CachedRows {
+    /// Elements `offset ..< offset + 8`.
+    func vector(_ offset: Int) -> KernelVector
+    /// Element `offset`.
+    func element(_ offset: Int) -> Float
+}
 
-    @inlinable @inline(__always)
-    static func axpyInline(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i &+ 8 <= n { y.storeVector(y.loadVector(KernelVector.self, at: i) + alpha * x.loadVector(KernelVector.self, at: i), at: i); i &+= 8 }
-        while i < n { y[i] += alpha * x[i]; i &+= 1 }
+/// A float32 cache.
+public struct FloatCacheRows: CachedRows {
+    /// The first element.
+    public let base: UnsafePointer<Float>
+    /// Rows at `base`.
+    @inlinable public init(_ base: UnsafePointer<Float>) { self.base = base }
+    /// See `CachedRows.vector(_:)`.
+    @inlinable @inline(__always) public func vector(_ offset: Int) -> KernelVector { base.loadVector(KernelVector.self, at: offset) }
+    /// See `CachedRows.element(_:)`.
+    @inlinable @inline(__always) public func element(_ offset: Int) -> Float { base[offset] }
+}
+
+/// An IEEE half cache, widened as it is read (`vcvtph2ps` with F16C).
+public struct HalfCacheRows: CachedRows {
+    /// The first element's bits.
+    public let base: UnsafePointer<UInt16>
+    /// Rows at `base`.
+    @inlinable public init(_ base: UnsafePointer<UInt16>) { self.base = base }
+    /// See `CachedRows.vector(_:)`.
+    @inlinable @inline(__always) public func vector(_ offset: Int) -> KernelVector {
+        let bits = UnsafeRawPointer(base + offset).loadUnaligned(as: SIMD8<UInt16>.self)
+        var r = KernelVector()
+        for i in 0..<8 { r[i] = floatFromHalfBits(bits[i]) }
+        return r
     }
+    /// See `CachedRows.element(_:)`.
+    @inlinable @inline(__always) public func element(_ offset: Int) -> Float { floatFromHalfBits(base[offset]) }
 }
