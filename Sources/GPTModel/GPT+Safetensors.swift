@@ -21,14 +21,18 @@ extension GPT {
     /// - Throws: `ModelError` naming the file and the problem (see `init(safetensors:configuration:)`).
     /// A sharded checkpoint (`model.safetensors.index.json` naming `model-0000N-of-0000M.safetensors`
     /// files) is read from all of its shards.
-    public convenience init(directory: URL) throws {
+    /// With `halfPrecision: .stored`, F16 and BF16 matrices stay in their precision (mapped in
+    /// place) and are multiplied with float32 accumulation; by default they are widened to
+    /// float32 once (trainable, and exact float32 products).
+    public convenience init(directory: URL, halfPrecision: HalfPrecisionWeights = .widened) throws {
         let configuration = try GPTConfiguration(contentsOf: directory.appendingPathComponent("config.json"))
         let index = directory.appendingPathComponent("model.safetensors.index.json")
         if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path),
            FileManager.default.fileExists(atPath: index.path) {
-            try self.init(safetensorsShards: Self.shards(ofIndex: index), configuration: configuration)
+            try self.init(safetensorsShards: Self.shards(ofIndex: index), configuration: configuration, halfPrecision: halfPrecision)
         } else {
-            try self.init(safetensors: directory.appendingPathComponent("model.safetensors"), configuration: configuration)
+            try self.init(safetensorsShards: [directory.appendingPathComponent("model.safetensors")], configuration: configuration,
+                          halfPrecision: halfPrecision)
         }
     }
 
@@ -74,7 +78,8 @@ extension GPT {
     /// exactly one of them), as `init(safetensors:configuration:)` does from one file.
     /// - Throws: as `init(safetensors:configuration:)`, and `.malformedFile` for a tensor in
     ///   two shards.
-    public convenience init(safetensorsShards urls: [URL], configuration: GPTConfiguration) throws {
+    public convenience init(safetensorsShards urls: [URL], configuration: GPTConfiguration,
+                            halfPrecision: HalfPrecisionWeights = .widened) throws {
         let architecture = try Architecture(configuration)
         let fileName = urls.count == 1 ? urls[0].lastPathComponent : "\(urls.count) shards (\(urls.first?.lastPathComponent ?? "-"), …)"
         var memories: [WeightMemory] = [], files: [SafetensorsFile] = []
@@ -96,8 +101,15 @@ extension GPT {
         }
         let plan = try Self.match(entries, architecture: architecture, fileName: fileName)
         func shard(_ item: PlannedTensor) -> Int { shardOf[item.name]! }
-        // F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are widened into one block.
-        let converted = plan.filter { $0.stored.dataType != "F32" || (files[shard($0)].dataOffset + $0.stored.byteRange.lowerBound) % 4 != 0 }
+        // Kept in half precision when asked: untransposed F16/BF16 matrices, 2-byte aligned.
+        func keepsHalf(_ item: PlannedTensor) -> Bool {
+            halfPrecision == .stored && ["F16", "BF16"].contains(item.stored.dataType) && item.entry.slot.shape.count == 2
+                && !item.isTransposed && (files[shard(item)].dataOffset + item.stored.byteRange.lowerBound) % 2 == 0
+        }
+        // Other F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are widened into one block.
+        let converted = plan.filter {
+            !keepsHalf($0) && ($0.stored.dataType != "F32" || (files[shard($0)].dataOffset + $0.stored.byteRange.lowerBound) % 4 != 0)
+        }
         let convertedCount = converted.reduce(0) { $0 + ($1.entry.slot.count + 15) / 16 * 16 }
         var convertedOffsets: [Int: Int] = [:]
         let block = try WeightMemory(floatCount: max(1, convertedCount)) { target in
@@ -117,7 +129,8 @@ extension GPT {
             let (outputs, inputs) = WeightStore.matrixShape(item.entry.slot.shape)
             let base = convertedOffsets[item.entry.slot.index].map { UnsafeRawPointer(convertedBase + $0) }
                 ?? memories[shard(item)].base + files[shard(item)].dataOffset + item.stored.byteRange.lowerBound
-            matrices.append(WeightMatrix(base: base, format: .float32, outputs: outputs, inputs: inputs, isTransposed: item.isTransposed))
+            let format: WeightFormat = keepsHalf(item) ? (item.stored.dataType == "F16" ? .float16 : .bfloat16) : .float32
+            matrices.append(WeightMatrix(base: base, format: format, outputs: outputs, inputs: inputs, isTransposed: item.isTransposed))
         }
         let store = try ModelError.wrap(fileName) { try WeightStore(layout: architecture.layout, matrices: matrices, memory: memories + [block]) }
         self.init(architecture: architecture, weights: store)
@@ -176,17 +189,30 @@ extension GPT {
     /// Writes every parameter as F32 safetensors with the family's Hugging Face names and
     /// layouts (GPT-2: no `transformer.` prefix, `Conv1D` weights `[in, out]`; no `lm_head.weight`
     /// when tied), metadata `format: pt`, streamed from the weights and renamed into place.
-    public func saveSafetensors(to url: URL) throws {
-        try Self.writeSafetensors(layout: layout, family: family, to: url) { slot in
+    ///
+    /// With `dataType` `.float16` or `.bfloat16` every tensor is rounded to that precision, as
+    /// `model.half()` / `model.bfloat16()` then `save_file` would write it (half the size).
+    /// Weights held in another format (a quantized or half-precision model) are widened first.
+    public func saveSafetensors(to url: URL, dataType: WeightFormat = .float32) throws {
+        guard [.float32, .float16, .bfloat16].contains(dataType) else {
+            throw ModelError.unsupported("safetensors holds F32, F16 or BF16, not \(dataType)")
+        }
+        var widened: [UnsafeMutablePointer<Float>] = []
+        defer { widened.forEach { $0.deallocate() } }
+        try Self.writeSafetensors(layout: layout, family: family, dataType: dataType, to: url) { slot in
             let matrix = weights.matrix(slot)
-            return (matrix.floats, matrix.isTransposed)
+            guard matrix.format != .float32 else { return (matrix.floats, matrix.isTransposed) }
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, slot.count))
+            widened.append(values)
+            Kernels.dequantize(matrix.format, matrix.base, count: slot.count, into: values)
+            return (UnsafePointer(values), false)
         }
     }
 
     /// Writes the parameters of `layout` under `family`'s names; `source` gives each
     /// parameter's float32 elements and whether they are stored transposed.
     package static func writeSafetensors(
-        layout: ParameterLayout, family: any ModelFamily.Type, to url: URL,
+        layout: ParameterLayout, family: any ModelFamily.Type, dataType: WeightFormat = .float32, to url: URL,
         source: (ParameterSlot) throws -> (UnsafePointer<Float>, Bool)
     ) throws {
         var tensors: [SafetensorsSource] = []
@@ -201,14 +227,31 @@ extension GPT {
                 ? nil : (isTransposed ? (shape[1], shape[0]) : (shape[0], shape[1]))
             tensors.append(SafetensorsSource(name: stored.names[0], shape: fileShape, elements: pointer, transposedFrom: transposing))
         }
-        try ModelError.wrap(url.lastPathComponent) { try SafetensorsFile.write(streaming: tensors, metadata: ["format": "pt"], to: url) }
+        try ModelError.wrap(url.lastPathComponent) {
+            try SafetensorsFile.write(streaming: tensors, metadata: ["format": "pt"], dataType: dataType, to: url)
+        }
     }
 
     /// Writes `config.json` and `model.safetensors` into `directory` (created if needed), the
-    /// form `init(directory:)` (and Hugging Face, for plain configurations) reads.
-    public func save(directory: URL) throws {
+    /// form `init(directory:)` (and Hugging Face, for plain configurations) reads; the weights
+    /// in `dataType` (F32, F16 or BF16; see `saveSafetensors(to:dataType:)`).
+    ///
+    /// ```swift
+    /// try model.save(directory: url, dataType: .bfloat16)          // half the size
+    /// let half = try GPT(directory: url, halfPrecision: .stored)    // BF16 weights, F32 sums
+    /// ```
+    public func save(directory: URL, dataType: WeightFormat = .float32) throws {
         do { try Files.createFolder(directory) } catch { throw ModelError.io("\(error)") }
         try configuration.write(to: directory.appendingPathComponent("config.json"))
-        try saveSafetensors(to: directory.appendingPathComponent("model.safetensors"))
+        try saveSafetensors(to: directory.appendingPathComponent("model.safetensors"), dataType: dataType)
     }
+}
+
+/// How a safetensors checkpoint's F16 and BF16 matrices are held.
+public enum HalfPrecisionWeights: Sendable {
+    /// Widened to float32 once, at load (the model can be trained; products are float32's).
+    case widened
+    /// Kept as stored, memory-mapped: half the memory, products with float32 accumulation
+    /// (`Kernels.multiplyStored`); for inference.
+    case stored
 }

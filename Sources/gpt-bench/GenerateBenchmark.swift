@@ -11,12 +11,14 @@ import GPTKit
 let generateUsage = """
 usage: gpt-bench generate [--preset nano|mini|gpt2-small|gpt2-medium | --model FILE.gguf|DIR] [--prompt N] [--tokens N]
                           [--threads N] [--repeats N] [--mapped] [--float-activations] [--kv-cache f32|f16]
-                          [--no-python] [--json]
+                          [--quantize q8_0|q4_0|q4_1|f16|bf16] [--no-python] [--json]
   --model               a GGUF file (stored formats, as `gpt generate` runs it; llama.cpp is run on the
                         same file unless --no-python) or a `gpt train` / Hugging Face folder; default: a
                         preset with random weights
   --float-activations   a GGUF's Q8_0/Q4 products with float32 activations instead of 8-bit ones
   --kv-cache            how GPTKit's KV cache stores keys and values (default f32; llama.cpp's is f16)
+  --quantize            the model's matrices quantized in memory first (GPT.quantized(to:)), as
+                        `gpt quantize` would store them
 """
 
 func runGenerateBenchmark(arguments: [String]) throws {
@@ -52,6 +54,14 @@ func runGenerateBenchmark(arguments: [String]) throws {
     } else {
         guard let configuration = presets[presetName] else { throw BenchmarkError.usage("unknown preset '\(presetName)'\n\(generateUsage)") }
         model = try GPT(configuration: configuration, seed: 1)
+    }
+    if let formatName = options.values["quantize"] {
+        let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "f16": .float16, "bf16": .bfloat16]
+        guard let format = formats[formatName] else {
+            throw BenchmarkError.usage("--quantize: '\(formatName)' is not a format\n\(generateUsage)")
+        }
+        model = try model.quantized(to: format, activations: options.flags.contains("float-activations") ? .float32 : .int8)
+        name += " as \(formatName)"
     }
     let configuration = model.configuration
     guard promptLength >= 1, newTokens >= 2, repeats >= 1, promptLength + newTokens <= configuration.contextLength else {
