@@ -29,12 +29,14 @@ extension GGUFFile {
     /// let ids = try tokenizer.encode("Hello")
     /// ```
     /// A `gpt2` model gives a `GPT2Tokenizer`, a `llama` model a `SentencePieceTokenizer`
-    /// (with `tokenizer.ggml.add_space_prefix`, default true, and `add_bos_token`, default true).
+    /// (with `tokenizer.ggml.add_space_prefix`, default true, and `add_bos_token`, default true);
+    /// nil when the file has no vocabulary.
     /// - Throws: `ModelError.invalidConfiguration` for missing or mistyped keys,
     ///   `.unsupported` for tokenizer models and pre-tokenizers GPTKit does not implement, and
     ///   the tokenizer's own errors for an inconsistent vocabulary.
     public func tokenizer(name: String = "GGUF") throws -> (any Tokenizer)? {
-        guard let kind = metadata["tokenizer.ggml.model"]?.string, kind != "none" else { return nil }
+        // `none` and `no_vocab` (llama.cpp's vocabulary-less models; GPT.writeGGUF writes it).
+        guard let kind = metadata["tokenizer.ggml.model"]?.string, kind != "none", kind != "no_vocab" else { return nil }
         func fail(_ key: String, _ problem: String) -> ModelError { .invalidConfiguration("\(name): '\(key)' \(problem)") }
         guard kind == "gpt2" || kind == "llama" else {
             throw ModelError.unsupported("\(name): tokenizer.ggml.model '\(kind)' (GPTKit reads 'gpt2', byte-level BPE, and 'llama', SentencePiece BPE)")

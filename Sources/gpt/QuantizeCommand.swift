@@ -4,12 +4,15 @@ import GPTKit
 
 enum QuantizeCommand {
     static let usage = """
-    usage: gpt quantize --model IN.gguf --type q8_0|q4_0|q4_1|f16|bf16|f32 --out OUT.gguf
-      Writes a copy of a GGUF model with every matrix in --type (quantized as gguf-py's reference
-      quantizers do, byte for byte) and everything else — norms, metadata, tokenizer, chat
-      template — unchanged; llama.cpp and gpt load the result. Like llama-quantize --pure: the
-      output and embedding matrices take --type too. Prints what it converted and the sizes.
-      Not yet: GPTKit checkpoints and Hugging Face folders as input, and the K-quant types.
+    usage: gpt quantize --model IN --type q8_0|q4_0|q4_1|f16|bf16|f32 --out OUT.gguf
+      IN.gguf: writes a copy of a GGUF model with every matrix in --type (quantized as gguf-py's
+      reference quantizers do, byte for byte) and everything else — norms, metadata, tokenizer,
+      chat template — unchanged; llama.cpp and gpt load the result. Like llama-quantize --pure:
+      the output and embedding matrices take --type too.
+      IN a folder (a `gpt train` checkpoint, a Hugging Face GPT-2, Llama or Qwen2 folder): writes
+      it as GGUF in llama.cpp's conventions, matrices and token table in --type, norms and biases
+      F32, without a vocabulary (run it with --tokenizer pointing at the folder's tokenizer).
+      Prints what it converted and the sizes. Not yet: the K-quant types.
     """
 
     static let types: [String: WeightFormat] = [
@@ -28,12 +31,26 @@ enum QuantizeCommand {
         }
         guard let outPath = options.string("out") else { throw UsageError(message: "--out is required\n\(usage)") }
         let input = try PathArguments.url(path, option: "model")
-        guard input.pathExtension.lowercased() == "gguf" else {
-            throw UsageError(message: "--model \(path): gpt quantize reads GGUF files so far (GPTKit checkpoints and Hugging Face folders are not supported yet)")
-        }
         let output = try PathArguments.url(outPath, option: "out")
         guard output.standardizedFileURL.path != input.standardizedFileURL.path else {
             throw UsageError(message: "--out must differ from --model")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: input.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            guard FileManager.default.fileExists(atPath: input.appendingPathComponent("config.json").path) else {
+                throw UsageError(message: "--model \(path): a folder without config.json (gpt quantize reads GGUF files and model folders)")
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let model = try GPT(directory: input)
+            try model.writeGGUF(to: output, format: format, name: input.lastPathComponent)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
+            print("\(model.configuration.modelType) model of \(model.parameterCount) parameters to GGUF, matrices in \(format.rawValue); "
+                  + "\(size / 1_000) kB in " + String(format: "%.1f s", seconds) + ": \(outPath)")
+            return
+        }
+        guard input.pathExtension.lowercased() == "gguf" else {
+            throw UsageError(message: "--model \(path): gpt quantize reads GGUF files and model folders (config.json + safetensors)")
         }
         let file = try GGUFFile(contentsOf: input)
         let start = DispatchTime.now().uptimeNanoseconds

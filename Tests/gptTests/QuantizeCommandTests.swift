@@ -24,8 +24,34 @@ extension CommandLineTests {
         assertFailure(try runGPT(["quantize", "--model", model, "--type", "q3", "--out", q8], in: directory), status: 2,
                       mentioning: ["--type q3: unknown", "q8_0"])
         assertFailure(try runGPT(["quantize", "--model", directory.path, "--type", "q8_0", "--out", q8], in: directory), status: 2,
-                      mentioning: ["reads GGUF files so far"])
+                      mentioning: ["without config.json"])
         assertFailure(try runGPT(["quantize", "--model", q8, "--type", "q4_0", "--out", q8], in: directory), status: 2,
                       mentioning: ["--out must differ from --model"])
+    }
+
+    /// A `gpt train` checkpoint written as GGUF: its loss there equals the checkpoint's with the
+    /// same matrices quantized in memory, and it generates with the checkpoint's tokenizer.
+    func testQuantizeWritesTrainedCheckpointsAsGGUF() throws {
+        let directory = try temporaryDirectory(self)
+        let data = directory.appendingPathComponent("corpus.txt")
+        try Data(Self.corpus.utf8).write(to: data)
+        let model = directory.appendingPathComponent("model")
+        // Width 32: whole Q8_0 blocks.
+        assertSuccess(try runGPT(["train", "--data", data.path, "--steps", "3", "--sample-tokens", "5", "--out", model.path, "--batch", "4",
+                                  "--seq", "16", "--layers", "1", "--heads", "2", "--width", "32", "--eval-interval", "2"], in: directory))
+        let gguf = directory.appendingPathComponent("model.Q8_0.gguf").path
+        let result = try runGPT(["quantize", "--model", model.path, "--type", "q8_0", "--out", gguf], in: directory)
+        assertSuccess(result)
+        XCTAssertTrue(result.standardOutput.contains("gpt2 model of"), result.transcript)
+        let fromFile = try runGPT(["eval", "--model", gguf, "--tokenizer", model.appendingPathComponent("tokenizer.json").path,
+                                   "--data", data.path], in: directory)
+        let inMemory = try runGPT(["eval", "--model", model.path, "--data", data.path, "--quantize", "q8_0"], in: directory)
+        assertSuccess(fromFile)
+        assertSuccess(inMemory)
+        XCTAssertEqual(fromFile.standardOutput, inMemory.standardOutput)
+        let generated = try runGPT(["generate", "--model", gguf, "--tokenizer", model.appendingPathComponent("tokenizer.json").path,
+                                    "--prompt", "The", "--max-tokens", "5", "--temperature", "0"], in: directory)
+        assertSuccess(generated)
+        XCTAssertTrue(generated.standardOutput.hasPrefix("The"), generated.transcript)
     }
 }

@@ -1,3 +1,4 @@
+import GPTCompilerBuiltins
 // Causal multi-head attention with grouped key/value heads, forward and backward.
 //
 // Legend: B batch, T time, NH query heads, KVH key/value heads, HS head size.
@@ -214,6 +215,10 @@ extension ElementKernels {
                     let key = g &* HS
                     while s &+ 4 <= length {
                         let k0 = key &+ s &* cacheStride, k1 = k0 &+ cacheStride, k2 = k1 &+ cacheStride, k3 = k2 &+ cacheStride
+                        // The rows eight positions on: strided, short rows the prefetchers miss.
+                        let ahead = k0 &+ 8 &* cacheStride
+                        keys.prefetch(ahead, count: HS); keys.prefetch(ahead &+ cacheStride, count: HS)
+                        keys.prefetch(ahead &+ 2 &* cacheStride, count: HS); keys.prefetch(ahead &+ 3 &* cacheStride, count: HS)
                         var a0 = KernelVector(), a1 = KernelVector(), a2 = KernelVector(), a3 = KernelVector()
                         var e = 0
                         while e &+ 8 <= HS {
@@ -255,6 +260,7 @@ extension ElementKernels {
                         var o0 = KernelVector(), o1 = KernelVector(), o2 = KernelVector(), o3 = KernelVector()
                         for s in 0..<length {
                             let p = KernelVector(repeating: scores[s]), v = value &+ s &* cacheStride &+ e
+                            values.prefetch(v &+ 8 &* cacheStride, count: 32)
                             o0.addProduct(p, values.vector(v))
                             o1.addProduct(p, values.vector(v &+ 8))
                             o2.addProduct(p, values.vector(v &+ 16))
@@ -288,6 +294,8 @@ extension ElementKernels {
 public protocol CachedRows {
     /// Elements `offset ..< offset + 8`.
     func vector(_ offset: Int) -> KernelVector
+    /// Prefetches elements `offset ..< offset + count` (any offset: prefetches never fault).
+    func prefetch(_ offset: Int, count: Int)
     /// Element `offset`.
     func element(_ offset: Int) -> Float
 }
@@ -302,6 +310,12 @@ public struct FloatCacheRows: CachedRows {
     @inlinable @inline(__always) public func vector(_ offset: Int) -> KernelVector { base.loadVector(KernelVector.self, at: offset) }
     /// See `CachedRows.element(_:)`.
     @inlinable @inline(__always) public func element(_ offset: Int) -> Float { base[offset] }
+    /// See `CachedRows.prefetch(_:count:)`.
+    @inlinable @inline(__always) public func prefetch(_ offset: Int, count: Int) {
+        let start = UnsafeRawPointer(base) + 4 &* offset
+        var line = 0
+        while line < 4 &* count { prefetchForReading(start + line); line &+= 64 }
+    }
 }
 
 /// An IEEE half cache, widened as it is read (`vcvtph2ps` with F16C).
@@ -319,4 +333,10 @@ public struct HalfCacheRows: CachedRows {
     }
     /// See `CachedRows.element(_:)`.
     @inlinable @inline(__always) public func element(_ offset: Int) -> Float { floatFromHalfBits(base[offset]) }
+    /// See `CachedRows.prefetch(_:count:)`.
+    @inlinable @inline(__always) public func prefetch(_ offset: Int, count: Int) {
+        let start = UnsafeRawPointer(base) + 2 &* offset
+        var line = 0
+        while line < 2 &* count { prefetchForReading(start + line); line &+= 64 }
+    }
 }
