@@ -83,6 +83,11 @@ public protocol KernelSet: Sendable, ByteDotProducts {
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
         blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
         accumulate: Bool, threads: Int)
+    /// `GPTKernelCore.floatQ5KRows` over all tasks, compiled for this instruction set.
+    static func floatQ5KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
+        accumulate: Bool, threads: Int)
     /// `GPTKernelCore.floatQ6KRows` over all tasks, compiled for this instruction set.
     static func floatQ6KGEMM(
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,

@@ -30,6 +30,16 @@ public func quantizedGEMMDriver<Tag: ByteDotProducts>(
             quantizedGEMMTask(tag, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
                               y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
         }
+    case .q5_0:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMTask(tag, .q5_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                              y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q5_1:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMTask(tag, .q5_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, values: values, scales: scales, sums: sums,
+                              y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
     }
 }
 
@@ -59,6 +69,16 @@ public func quantizedGEMMGroupDriver<Tag: ByteDotProducts>(
     case .q4_1:
         Parallel.forEachTask(taskCount) { task in
             quantizedGEMMGroupTask(tag, .q4_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
+                                   scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q5_0:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMGroupTask(tag, .q5_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
+                                   scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q5_1:
+        Parallel.forEachTask(taskCount) { task in
+            quantizedGEMMGroupTask(tag, .q5_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, values: values,
                                    scales: scales, sums: sums, accumulate: accumulate, task: task, taskCount: taskCount)
         }
     }
@@ -113,6 +133,16 @@ public func floatBlockGEMMDriver<Tag>(
             floatBlockGEMMTask(tag, .q4_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
                                y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
         }
+    case .q5_0:
+        Parallel.forEachTask(taskCount) { task in
+            floatBlockGEMMTask(tag, .q5_0, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                               y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q5_1:
+        Parallel.forEachTask(taskCount) { task in
+            floatBlockGEMMTask(tag, .q5_1, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+                               y: y, ldy: ldy, bias: bias, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
     }
 }
 
@@ -143,6 +173,16 @@ public func floatBlockGEMMGroupDriver<Tag>(
             floatBlockGEMMGroupTask(tag, .q4_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
                                     blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
         }
+    case .q5_0:
+        Parallel.forEachTask(taskCount) { task in
+            floatBlockGEMMGroupTask(tag, .q5_0, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+                                    blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
+    case .q5_1:
+        Parallel.forEachTask(taskCount) { task in
+            floatBlockGEMMGroupTask(tag, .q5_1, parts: parts, count: count, k: k, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx,
+                                    blockSums: blockSums, accumulate: accumulate, task: task, taskCount: taskCount)
+        }
     }
 }
 
@@ -159,6 +199,23 @@ public func floatQ4KGEMMDriver<Tag>(
     Parallel.forEachTask(taskCount) { task in
         let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
         floatQ4KRows(tag, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
+                     bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
+    }
+}
+
+/// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q5_K and x in float32; see
+/// `GPTKernelCore.floatQ5KRows`.
+@inlinable @inline(__always)
+public func floatQ5KGEMMDriver<Tag>(
+    _ tag: Tag.Type, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+    blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
+    accumulate: Bool, threads: Int
+) {
+    guard n > 0, rows > 0 else { return }
+    let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
+    Parallel.forEachTask(taskCount) { task in
+        let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
+        floatQ5KRows(tag, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
                      bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
     }
 }

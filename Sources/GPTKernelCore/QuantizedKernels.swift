@@ -23,6 +23,10 @@ public enum QuantizedBlockFormat: Int, Sendable {
     case q4_0
     /// 32 × 4-bit with F16 scale and minimum (20 bytes).
     case q4_1
+    /// 32 × 5-bit with an F16 scale, values q − 16: the fifth bits in a 32-bit word (22 bytes).
+    case q5_0
+    /// 32 × 5-bit with F16 scale and minimum, the fifth bits in a 32-bit word (24 bytes).
+    case q5_1
 
     /// Bytes per 32-element block.
     @inlinable public var bytesPerBlock: Int {
@@ -30,6 +34,8 @@ public enum QuantizedBlockFormat: Int, Sendable {
         case .q8_0: return 34
         case .q4_0: return 18
         case .q4_1: return 20
+        case .q5_0: return 22
+        case .q5_1: return 24
         }
     }
 }
@@ -163,7 +169,39 @@ func decodeBlock(_ format: QuantizedBlockFormat, _ b: UnsafeRawPointer)
         let m = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
         let packed = b.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
         return (widen(packed & 0x0F), widen(packed &>> 4), d, m)
+    case .q5_0:
+        let (first, second) = fiveBitHalves(b + 6, high: b + 2)
+        return (widen(first), widen(second), d, -16 * d)
+    case .q5_1:
+        let m = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        let (first, second) = fiveBitHalves(b + 8, high: b + 4)
+        return (widen(first), widen(second), d, m)
     }
+}
+
+/// The 32 values (0…31) of a Q5 block as two halves (elements 0..<16, 16..<32): nibbles from
+/// the 16 bytes at `low` (element j in the low nibble of byte j, element j + 16 in its high
+/// nibble), fifth bits from the little-endian 32-bit word at `high` (bit j for element j).
+/// Written in 16-lane operations: LLVM leaves 32-lane element loops scalar.
+@inlinable @inline(__always)
+func fiveBitHalves(_ low: UnsafeRawPointer, high: UnsafeRawPointer) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+    @inline(__always)
+    func fifthBits(_ a: UInt8, _ b: UInt8) -> SIMD16<UInt8> {
+        let spread = SIMD16<UInt8>(lowHalf: SIMD8(repeating: a), highHalf: SIMD8(repeating: b))
+        let masks = SIMD16<UInt8>(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)
+        // 0 or a power of two: adding 127 sets bit 7 exactly when it is not 0; that bit → 16.
+        return (((spread & masks) &+ 0x7F) & 0x80) &>> 3
+    }
+    let q = high.loadUnaligned(as: SIMD4<UInt8>.self)
+    let packed = low.loadUnaligned(as: SIMD16<UInt8>.self)
+    return ((packed & 0x0F) | fifthBits(q[0], q[1]), (packed &>> 4) | fifthBits(q[2], q[3]))
+}
+
+/// `fiveBitHalves` as one vector.
+@inlinable @inline(__always)
+func fiveBitValues(_ low: UnsafeRawPointer, high: UnsafeRawPointer) -> SIMD32<UInt8> {
+    let (first, second) = fiveBitHalves(low, high: high)
+    return SIMD32(lowHalf: first, highHalf: second)
 }
 
 /// Below this many weights a quantized product runs on the calling thread.
@@ -195,6 +233,8 @@ func byteBlockDot<Tag: ByteDotProducts>(_: Tag.Type, _ format: QuantizedBlockFor
     case .q8_0: return Tag.dot(signed: b.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self), q)
     case .q4_0: return Tag.dot(unsigned: nibbles(b.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)), q)
     case .q4_1: return Tag.dot(unsigned: nibbles(b.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)), q)
+    case .q5_0: return Tag.dot(unsigned: fiveBitValues(b + 6, high: b + 2), q)
+    case .q5_1: return Tag.dot(unsigned: fiveBitValues(b + 8, high: b + 4), q)
     }
 }
 
@@ -296,7 +336,8 @@ public func quantizedGEMMRows<Tag: ByteDotProducts>(
                 switch format {
                 case .q8_0: break
                 case .q4_0: c.addProduct(d * -8, SIMD4<Float>(repeating: sr[b]))
-                case .q4_1: c.addProduct(halves(p0, p1, p2, p3, at: 2), SIMD4<Float>(repeating: sr[b]))
+                case .q4_1, .q5_1: c.addProduct(halves(p0, p1, p2, p3, at: 2), SIMD4<Float>(repeating: sr[b]))
+                case .q5_0: c.addProduct(d * -16, SIMD4<Float>(repeating: sr[b]))
                 }
             }
             let totals = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum()) + c
@@ -539,6 +580,55 @@ public func floatQ4KRows<Tag>(
                         for g in 0..<4 {
                             let packed = q.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self)
                             let values = half == 0 ? packed & 0x0F : packed &>> 4
+                            s.addProduct(floats(values), p.loadVector(SIMD8<Float>.self, at: 8 &* g))
+                        }
+                        acc.addProduct(s, SIMD8<Float>(repeating: d * scale))
+                        offset.addProduct(-dmin * minimum, sums[sb &* 8 &+ sub])
+                    }
+                }
+            }
+            var value = acc.sum() + offset
+            if let bias { value += bias[j] }
+            let out = y + (r &* ldy &+ j)
+            out.pointee = accumulate ? out.pointee + value : value
+        }
+    }
+}
+
+/// Output rows `start..<end` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W in
+/// GGUF Q5_K (super-blocks of 256, 176 bytes: F16 d and dmin, eight 6-bit scales and minima,
+/// the fifth bits in `qh[32]` — bit `sub` of `qh[l]` for element l of sub-block `sub` —, the
+/// low 4 bits in `qs[128]` as Q4_K's; w = d·scale·q − dmin·min per sub-block of 32), x in
+/// float32 with `blockSums` its sums per 32: every weight expanded to float32 in registers.
+@inlinable @inline(__always)
+public func floatQ5KRows<Tag>(
+    _: Tag.Type, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+    blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
+    start: Int, end: Int
+) {
+    let superBlocks = k / 256, blocks = k / quantizedBlockLength
+    for r in 0..<rows {
+        let xr = x + r &* ldx, sums = blockSums + r &* blocks
+        for j in start..<end {
+            let row = w + j &* rowBytes
+            var acc = SIMD8<Float>()
+            var offset: Float = 0
+            for sb in 0..<superBlocks {
+                let b = row + sb &* 176
+                let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(as: UInt16.self)))
+                let dmin = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                let qh = b + 16
+                for pair in 0..<4 {
+                    let q = b + (48 &+ 32 &* pair)
+                    for half in 0..<2 {
+                        let sub = 2 &* pair &+ half
+                        let (scale, minimum) = kQuantScaleAndMinimum(sub, b + 4)
+                        let p = xr + (sb &* 256 &+ sub &* 32)
+                        var s = SIMD8<Float>()
+                        for g in 0..<4 {
+                            let packed = q.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self)
+                            let high = (qh.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self) &>> UInt8(sub)) & 1
+                            let values = (half == 0 ? packed & 0x0F : packed &>> 4) | high &<< 4
                             s.addProduct(floats(values), p.loadVector(SIMD8<Float>.self, at: 8 &* g))
                         }
                         acc.addProduct(s, SIMD8<Float>(repeating: d * scale))

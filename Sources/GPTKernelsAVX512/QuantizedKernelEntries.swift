@@ -2,7 +2,7 @@
 // (GPTKernelCore's QuantizedKernelDrivers.swift) compiled with this target's instruction set.
 import GPTKernelCore
 #if arch(x86_64)
-import GPTX86Builtins
+import GPTCompilerBuiltins
 #endif
 
 extension AVX512Kernels {
@@ -106,6 +106,18 @@ extension AVX512Kernels {
         accumulate: Bool, threads: Int
     ) {
         floatQ4KGEMMDriver(Self.self, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+            y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
+    }
+
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q5_K and x in float32; see
+    /// `GPTKernelCore.floatQ5KRows`.
+    @inline(never)
+    public static func floatQ5KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
+        accumulate: Bool, threads: Int
+    ) {
+        floatQ5KGEMMDriver(Self.self, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
             y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 

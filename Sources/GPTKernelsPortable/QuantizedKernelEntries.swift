@@ -95,6 +95,18 @@ extension PortableKernels {
             y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
     }
 
+    /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q5_K and x in float32; see
+    /// `GPTKernelCore.floatQ5KRows`.
+    @inline(never)
+    public static func floatQ5KGEMM(
+        n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
+        accumulate: Bool, threads: Int
+    ) {
+        floatQ5KGEMMDriver(Self.self, n: n, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums,
+            y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
+    }
+
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q6_K and x in float32; see
     /// `GPTKernelCore.floatQ6KRows`.
     @inline(never)

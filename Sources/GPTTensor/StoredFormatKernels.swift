@@ -1,11 +1,11 @@
 // Products with weight matrices kept in their stored formats (GGUF block quantizations, F16,
 // BF16), choosing per format and row count:
-//   - Q8_0, Q4_0, Q4_1 with at most `directRowLimit` rows: each weight block expanded to float32
-//     in registers against float32 activations (the default), or, as llama.cpp does, activations
-//     quantized to 8-bit blocks and integer block dot products (QuantizedKernels.swift);
-//   - Q4_K, Q6_K, F16, BF16 with at most `directRowLimit` rows: widened in registers, float32
-//     accumulation;
-//   - more rows (prefill), and the formats without a direct kernel (Q5_0, Q5_1, Q5_K):
+//   - Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 with at most `directRowLimit` rows: as llama.cpp does,
+//     activations quantized to 8-bit blocks and integer block dot products, or each weight block
+//     expanded to float32 in registers against float32 activations (QuantizedKernels.swift);
+//   - Q4_K, Q5_K, Q6_K, F16, BF16 with at most `directRowLimit` rows: widened in registers,
+//     float32 accumulation;
+//   - more rows (prefill):
 //     panels of `panelRows` weight rows dequantized into a scratch buffer and multiplied by
 //     SGEMM, so no dequantized copy of the whole matrix ever exists.
 import GPTKernelCore
@@ -32,6 +32,8 @@ extension Kernels {
         case .q8_0: return .q8_0
         case .q4_0: return .q4_0
         case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
+        case .q5_1: return .q5_1
         default: return nil
         }
     }
@@ -89,6 +91,14 @@ extension Kernels {
             defer { ScratchPool.shared.checkIn(scratch) }
             blockSums(x, rows: rows, inputs: inputs, ldx: ldx, into: scratch.pointer)
             active.floatQ4KGEMM(n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: ldx,
+                                blockSums: scratch.pointer, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
+            return
+        }
+        if rows <= directRowLimit, format == .q5_K {
+            let scratch = ScratchPool.shared.checkOut(capacity: rows * inputs / quantizedBlockLength + 16)
+            defer { ScratchPool.shared.checkIn(scratch) }
+            blockSums(x, rows: rows, inputs: inputs, ldx: ldx, into: scratch.pointer)
+            active.floatQ5KGEMM(n: outputs, k: inputs, w: w, rowBytes: rowBytes(format, inputs: inputs), rows: rows, x: x, ldx: ldx,
                                 blockSums: scratch.pointer, y: y, ldy: ldy, bias: bias, accumulate: accumulate, threads: threads)
             return
         }

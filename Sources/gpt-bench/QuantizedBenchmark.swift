@@ -25,8 +25,9 @@ func runQuantizedBenchmark(arguments: [String]) throws {
         }
         return best
     }
-    let formats: [WeightFormat] = inputs % 256 == 0 ? [.float32, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K, .float16, .bfloat16]
-        : [.float32, .q8_0, .q4_0, .q4_1, .float16, .bfloat16]
+    let formats: [WeightFormat] = inputs % 256 == 0
+        ? [.float32, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .float16, .bfloat16]
+        : [.float32, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .float16, .bfloat16]
     for storage in formats {
         let byteCount = outputs * inputs / storage.blockSize * storage.bytesPerBlock
         // Moderate values in every format: zero bytes, then each block's scale set small.
@@ -39,7 +40,7 @@ func runQuantizedBenchmark(arguments: [String]) throws {
         } else if storage == .float32 {
             bytes = [UInt8](repeating: 0, count: byteCount)
         }
-        let modes: [StoredProductActivations?] = [.q8_0, .q4_0, .q4_1].contains(storage) ? [.float32, .int8] : [nil]
+        let modes: [StoredProductActivations?] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1].contains(storage) ? [.float32, .int8] : [nil]
         for mode in modes {
             for threads in Set([1, Parallel.threadCount]).sorted() {
                 let seconds = bytes.withUnsafeBytes { w in

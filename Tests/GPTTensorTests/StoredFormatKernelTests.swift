@@ -53,7 +53,7 @@ final class StoredFormatKernelTests: XCTestCase {
         weights.withUnsafeBytes { Kernels.dequantize(format, $0.baseAddress!, count: outputs * inputs, into: &dequantized) }
         // The float64 reference on the dequantized weights, and the bound per output.
         var expected = [Double](repeating: 0, count: rows * outputs), bound = [Double](repeating: 0, count: rows * outputs)
-        let direct = rows <= Kernels.directRowLimit && [.q8_0, .q4_0, .q4_1].contains(format) && activations == .int8
+        let direct = rows <= Kernels.directRowLimit && [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1].contains(format) && activations == .int8
         for r in 0..<rows {
             for j in 0..<outputs {
                 var sum = Double(bias[j]), limit = 0.0
@@ -102,7 +102,7 @@ final class StoredFormatKernelTests: XCTestCase {
     /// Sizes of real models: SmolLM2's 576 and 1536, odd output counts that leave partial
     /// groups, and enough work to run on several threads.
     func testModelSizes() {
-        for format in [WeightFormat.q8_0, .q4_0, .q4_1, .bfloat16] {
+        for format in [WeightFormat.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .bfloat16] {
             for activations in [StoredProductActivations.float32, .int8] {
                 check(format, outputs: 193, inputs: 576, rows: 1, activations: activations)
                 check(format, outputs: 65, inputs: 1536, rows: 2, activations: activations)
