@@ -3,12 +3,16 @@
 // even, BF16 NaNs made quiet), Q8_0 (d = max|x|/127, q = x/d rounded half away from zero),
 // Q4_0 (d = the signed value of largest magnitude / −8, q = trunc(x/d + 8.5) clipped to 0…15)
 // and Q4_1 (d = (max − min)/15, q = trunc((x − min)/d + 0.5) clipped), every step in float32
-// without fused multiply-adds, as numpy computes it. Split across threads by blocks; the bytes
-// do not depend on the split.
+// without fused multiply-adds, as numpy computes it. Q6_K, which gguf-py cannot quantize, follows
+// llama.cpp's reference quantizer (`quantize_row_q6_K_ref`): a least-squares scale per 16
+// values, searched over 19 candidate steps, then the 16 scales as int8 of one F16 d. Split
+// across threads by blocks; the bytes do not depend on the split.
+
+import GPTKernelCore
 
 extension Kernels {
     /// The formats ``quantize(_:_:count:into:)`` writes.
-    public static let quantizableFormats: Set<WeightFormat> = [.float32, .float16, .bfloat16, .q8_0, .q4_0, .q4_1]
+    public static let quantizableFormats: Set<WeightFormat> = [.float32, .float16, .bfloat16, .q8_0, .q4_0, .q4_1, .q6_K]
 
     /// Writes `count` floats of `x` into `bytes` in `format` (`count` a whole number of the
     /// format's blocks; `bytes` holds `count / blockSize · bytesPerBlock` bytes).
@@ -35,6 +39,7 @@ extension Kernels {
                 case .q8_0: quantizeQ8_0(x + block * n, bytes + block * size)
                 case .q4_0: quantizeQ4_0(x + block * n, bytes + block * size)
                 case .q4_1: quantizeQ4_1(x + block * n, bytes + block * size)
+                case .q6_K: quantizeQ6K(x + block * n, bytes + block * size)
                 default: break
                 }
             }
@@ -147,5 +152,103 @@ extension Kernels {
     static func withoutFusing(_ a: Float, _ b: Float, _ c: Float) -> Float {
         let product = a * b
         return product + c
+    }
+
+    /// The format a matrix with rows of `rowLength` values takes when `format` is asked for:
+    /// `format` when the rows are whole blocks of it; for a K-quant (256-value super-blocks) on
+    /// shorter rows, Q8_0 as llama.cpp falls back (SmolLM2's 576-wide rows); else nil (the
+    /// matrix stays as it is).
+    public static func quantizationFormat(_ format: WeightFormat, rowLength: Int) -> WeightFormat? {
+        if rowLength % format.blockSize == 0 { return format }
+        if format.blockSize == 256 && rowLength % 32 == 0 { return .q8_0 }
+        return nil
+    }
+
+    /// Round to nearest, ties to even (llama.cpp's `nearest_int`, for |x| < 2²²).
+    static func nearestInteger(_ x: Float) -> Int { Int(x.rounded(.toNearestOrEven)) }
+
+    /// The scale of `n` values quantized to −nmax…nmax−1 minimising the x²-weighted squared
+    /// error over 19 candidate steps (llama.cpp's `make_qx_quants` with its rmse_type 1); the
+    /// levels, offset by nmax, go to `levels`.
+    static func searchedScale(_ x: UnsafePointer<Float>, count n: Int, levels: UnsafeMutablePointer<Int8>, nmax: Int) -> Float {
+        var maximum: Float = 0, largest: Float = 0
+        for i in 0..<n where abs(x[i]) > largest {
+            largest = abs(x[i])
+            maximum = x[i]
+        }
+        if largest < 1e-15 {
+            for i in 0..<n { levels[i] = 0 }
+            return 0
+        }
+        func sums(_ inverse: Float, write: Bool) -> (Float, Float) {
+            var sumlx: Float = 0, suml2: Float = 0
+            for i in 0..<n {
+                let l = Swift.max(-nmax, Swift.min(nmax - 1, nearestInteger(inverse * x[i])))
+                if write { levels[i] = Int8(l + nmax) }
+                let w = x[i] * x[i]
+                sumlx += w * x[i] * Float(l)
+                suml2 += w * Float(l) * Float(l)
+            }
+            return (sumlx, suml2)
+        }
+        var (sumlx, suml2) = sums(-Float(nmax) / maximum, write: true)
+        var scale = suml2 != 0 ? sumlx / suml2 : 0
+        var best = scale * sumlx
+        for step in -9...9 where step != 0 {
+            let inverse = -(Float(nmax) + 0.1 * Float(step)) / maximum
+            (sumlx, suml2) = sums(inverse, write: false)
+            if suml2 > 0 && sumlx * sumlx > best * suml2 {
+                _ = sums(inverse, write: true)
+                scale = sumlx / suml2
+                best = scale * sumlx
+            }
+        }
+        return scale
+    }
+
+    /// One Q6_K super-block of 256 values (210 bytes: ql[128], qh[64], int8 scales[16], F16 d).
+    static func quantizeQ6K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var levels = [Int8](repeating: 0, count: 256)
+        var scales = [Float](repeating: 0, count: 16)
+        var maxScale: Float = 0, maxAbsScale: Float = 0
+        levels.withUnsafeMutableBufferPointer { l in
+            for group in 0..<16 {
+                let scale = searchedScale(x + 16 * group, count: 16, levels: l.baseAddress! + 16 * group, nmax: 32)
+                scales[group] = scale
+                if abs(scale) > maxAbsScale {
+                    maxAbsScale = abs(scale)
+                    maxScale = scale
+                }
+            }
+        }
+        out.initializeMemory(as: UInt8.self, repeating: 0, count: 210)
+        guard maxAbsScale >= 1e-15 else { return }
+        let inverse = -128 / maxScale
+        let dBits = halfBits(1 / inverse)
+        out.storeBytes(of: dBits.littleEndian, toByteOffset: 208, as: UInt16.self)
+        let d = floatFromHalfBits(dBits)
+        for group in 0..<16 {
+            let q = Int8(Swift.min(127, nearestInteger(inverse * scales[group])))
+            out.storeBytes(of: q, toByteOffset: 192 + group, as: Int8.self)
+            let step = d * Float(q)
+            // A zero scale keeps the search's levels (they dequantize to 0 all the same), as
+            // llama.cpp leaves them.
+            guard step != 0 else { continue }
+            for i in 0..<16 {
+                let l = Swift.max(-32, Swift.min(31, nearestInteger(x[16 * group + i] / step)))
+                levels[16 * group + i] = Int8(l + 32)
+            }
+        }
+        // ql: low nibbles of values j and j + 64 share a byte; qh: the top two bits of four.
+        for half in 0..<2 {
+            let l = 128 * half, ql = 64 * half, qh = 128 + 32 * half
+            for i in 0..<32 {
+                let q1 = UInt8(levels[l + i]), q2 = UInt8(levels[l + i + 32])
+                let q3 = UInt8(levels[l + i + 64]), q4 = UInt8(levels[l + i + 96])
+                out.storeBytes(of: (q1 & 0xF) | (q3 & 0xF) << 4, toByteOffset: ql + i, as: UInt8.self)
+                out.storeBytes(of: (q2 & 0xF) | (q4 & 0xF) << 4, toByteOffset: ql + i + 32, as: UInt8.self)
+                out.storeBytes(of: q1 >> 4 | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6, toByteOffset: qh + i, as: UInt8.self)
+            }
+        }
     }
 }

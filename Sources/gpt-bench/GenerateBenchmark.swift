@@ -11,7 +11,7 @@ import GPTKit
 let generateUsage = """
 usage: gpt-bench generate [--preset nano|mini|gpt2-small|gpt2-medium | --model FILE.gguf|DIR] [--prompt N] [--tokens N]
                           [--threads N] [--repeats N] [--mapped] [--float-activations] [--kv-cache f32|f16]
-                          [--quantize q8_0|q4_0|q4_1|f16|bf16] [--no-python] [--json]
+                          [--quantize q8_0|q4_0|q4_1|q6_k|f16|bf16] [--no-python] [--json]
   --model               a GGUF file (stored formats, as `gpt generate` runs it; llama.cpp is run on the
                         same file unless --no-python) or a `gpt train` / Hugging Face folder; default: a
                         preset with random weights
@@ -56,7 +56,7 @@ func runGenerateBenchmark(arguments: [String]) throws {
         model = try GPT(configuration: configuration, seed: 1)
     }
     if let formatName = options.values["quantize"] {
-        let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "f16": .float16, "bf16": .bfloat16]
+        let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16]
         guard let format = formats[formatName] else {
             throw BenchmarkError.usage("--quantize: '\(formatName)' is not a format\n\(generateUsage)")
         }

@@ -4,7 +4,7 @@ import GPTKit
 
 enum QuantizeCommand {
     static let usage = """
-    usage: gpt quantize --model IN --type q8_0|q4_0|q4_1|f16|bf16|f32 --out OUT.gguf
+    usage: gpt quantize --model IN --type q8_0|q4_0|q4_1|q6_k|f16|bf16|f32 --out OUT.gguf
       IN.gguf: writes a copy of a GGUF model with every matrix in --type (quantized as gguf-py's
       reference quantizers do, byte for byte) and everything else — norms, metadata, tokenizer,
       chat template — unchanged; llama.cpp and gpt load the result. Like llama-quantize --pure:
@@ -12,11 +12,13 @@ enum QuantizeCommand {
       IN a folder (a `gpt train` checkpoint, a Hugging Face GPT-2, Llama or Qwen2 folder): writes
       it as GGUF in llama.cpp's conventions, matrices and token table in --type, norms and biases
       F32, without a vocabulary (run it with --tokenizer pointing at the folder's tokenizer).
-      Prints what it converted and the sizes. Not yet: the K-quant types.
+      Q6_K follows llama.cpp's reference quantizer; matrices whose rows are not whole 256-value
+      super-blocks take Q8_0, as llama.cpp falls back. Prints what it converted and the sizes.
+      Not yet: Q4_K, Q5_K and the Q5 types.
     """
 
     static let types: [String: WeightFormat] = [
-        "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "f16": .float16, "bf16": .bfloat16, "f32": .float32,
+        "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16, "f32": .float32,
     ]
 
     static func run(_ arguments: [String]) throws {
@@ -25,7 +27,7 @@ enum QuantizeCommand {
         guard let path = options.string("model") else { throw UsageError(message: "--model is required\n\(usage)") }
         guard let typeName = options.string("type") else { throw UsageError(message: "--type is required\n\(usage)") }
         guard let format = types[typeName.lowercased()] else {
-            let known = ["q4_k", "q5_k", "q6_k", "q5_0", "q5_1"].contains(typeName.lowercased())
+            let known = ["q4_k", "q5_k", "q5_0", "q5_1"].contains(typeName.lowercased())
             throw UsageError(message: "--type \(typeName): " + (known ? "GPTKit does not quantize to \(typeName) yet; " : "unknown; ")
                 + "choose one of \(types.keys.sorted().joined(separator: ", "))")
         }
@@ -58,7 +60,16 @@ enum QuantizeCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
         let inputSize = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
-        print("\(converted) of \(file.tensors.count) tensors to \(format.rawValue); \(inputSize / 1_000_000) MB → \(size / 1_000_000) MB in "
+        // What each converted tensor became (K-quants fall back to Q8_0 on rows of other lengths).
+        var counts: [WeightFormat: Int] = [:]
+        if let copy = try? GGUFFile(contentsOf: output) {
+            for (tensor, original) in zip(copy.tensors, file.tensors) where tensor.format != original.format || tensor.format == format {
+                counts[tensor.format, default: 0] += 1
+            }
+        }
+        let detail = counts.count > 1
+            ? " (" + counts.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ") + ")" : ""
+        print("\(converted) of \(file.tensors.count) tensors to \(format.rawValue)\(detail); \(inputSize / 1_000_000) MB → \(size / 1_000_000) MB in "
               + String(format: "%.1f s", seconds) + ": \(outPath)")
     }
 }

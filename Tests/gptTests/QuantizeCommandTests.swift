@@ -18,6 +18,16 @@ extension CommandLineTests {
         let reply = try runGPT(["generate", "--model", q8, "--chat", "--prompt", "What is the capital of France?"], in: directory)
         assertSuccess(reply)
         XCTAssertEqual(reply.standardOutput, "The capital of France is Paris.\n")
+        // Q6_K where the rows are whole 256-value super-blocks (the 1536-wide down projections),
+        // Q8_0 elsewhere, as llama.cpp falls back; the copy loads and runs.
+        let q6 = directory.appendingPathComponent("smol.Q6_K.gguf").path
+        let k = try runGPT(["quantize", "--model", model, "--type", "q6_k", "--out", q6], in: directory)
+        assertSuccess(k)
+        XCTAssertTrue(k.standardOutput.contains("(180 Q8_0, 30 Q6_K)"), k.standardOutput)
+        let kReply = try runGPT(["generate", "--model", q6, "--chat", "--prompt", "What is the capital of France?", "--max-tokens", "8"],
+                                in: directory)
+        assertSuccess(kReply)
+        XCTAssertFalse(kReply.standardOutput.isEmpty)
         // Refusals: a type without a quantizer, an unknown type, a non-GGUF input, --out = --model.
         assertFailure(try runGPT(["quantize", "--model", model, "--type", "q4_k", "--out", q8], in: directory), status: 2,
                       mentioning: ["does not quantize to q4_k yet"])

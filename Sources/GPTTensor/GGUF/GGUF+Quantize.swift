@@ -12,6 +12,7 @@ extension GGUFFile {
         case .q4_0: return 2
         case .q4_1: return 3
         case .q8_0: return 7
+        case .q6_K: return 18
         case .bfloat16: return 32
         default: return nil
         }
@@ -49,16 +50,17 @@ extension GGUFFile {
         defer { staging.deallocate() }
         for tensor in tensors {
             let columns = tensor.shape.last ?? 1
-            guard tensor.shape.count >= 2, columns % format.blockSize == 0, tensor.format != format,
-                  let byteCount = format.byteCount(elements: tensor.elementCount) else {
+            let target = Kernels.quantizationFormat(format, rowLength: columns)
+            guard tensor.shape.count >= 2, let target, tensor.format != target,
+                  let byteCount = target.byteCount(elements: tensor.elementCount) else {
                 sources.append(GGUFTensorSource(name: tensor.name, shape: tensor.shape, format: tensor.format, bytes: bytes(of: tensor)))
                 continue
             }
             Kernels.dequantize(tensor.format, bytes(of: tensor), count: tensor.elementCount, into: staging)
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, byteCount), alignment: 64)
             buffers.append(buffer)
-            Kernels.quantize(format, staging, count: tensor.elementCount, into: buffer)
-            sources.append(GGUFTensorSource(name: tensor.name, shape: tensor.shape, format: format, bytes: buffer))
+            Kernels.quantize(target, staging, count: tensor.elementCount, into: buffer)
+            sources.append(GGUFTensorSource(name: tensor.name, shape: tensor.shape, format: target, bytes: buffer))
             converted += 1
         }
         try Self.write(metadata: metadata, tensors: sources, to: url)
