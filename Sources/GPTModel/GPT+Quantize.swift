@@ -9,7 +9,7 @@ extension GPT {
     /// projection and the token table (the output projection when tied), quantized from their
     /// float32 values exactly as gguf-py's `quantize` (`Kernels.quantize`); norms, biases and
     /// learned position tables stay float32, as llama.cpp keeps them. A matrix whose rows are
-    /// not whole blocks of the format stays float32, or takes Q8_0 for Q6_K's 256-value blocks
+    /// not whole blocks of the format stays float32, or takes Q8_0 for the K-quants' 256-value blocks
     /// (`Kernels.quantizationFormat(_:rowLength:)`). The copy computes as a GGUF model in
     /// those formats does (`activations` as in `init(ggufAt:weights:activations:)`), and is not
     /// trainable.
@@ -18,7 +18,7 @@ extension GPT {
     /// let small = try model.quantized(to: .q8_0)           // ~3.8× smaller matrices
     /// let perplexity = exp(try small.loss(tokens: x, targets: y, batch: 1, time: x.count))
     /// ```
-    /// - Parameter format: `.q8_0`, `.q4_0`, `.q4_1`, `.q6_K`, `.float16`, `.bfloat16` or
+    /// - Parameter format: `.q8_0`, `.q4_0`, `.q4_1`, `.q4_K`, `.q6_K`, `.float16`, `.bfloat16` or
     ///   `.float32` (`Kernels.quantizableFormats`).
     /// - Throws: `ModelError.unsupported` for a format GPTKit cannot quantize to.
     public func quantized(to format: WeightFormat, activations: StoredProductActivations = .int8) throws -> GPT {

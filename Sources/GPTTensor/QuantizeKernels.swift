@@ -5,14 +5,16 @@
 // and Q4_1 (d = (max − min)/15, q = trunc((x − min)/d + 0.5) clipped), every step in float32
 // without fused multiply-adds, as numpy computes it. Q6_K, which gguf-py cannot quantize, follows
 // llama.cpp's reference quantizer (`quantize_row_q6_K_ref`): a least-squares scale per 16
-// values, searched over 19 candidate steps, then the 16 scales as int8 of one F16 d. Split
+// values, searched over 19 candidate steps, then the 16 scales as int8 of one F16 d; Q4_K its
+// `quantize_row_q4_K_ref`: a weighted least-squares scale and minimum per 32 values, searched
+// over 21 steps, then both as 6-bit multiples of an F16 d and dmin. Split
 // across threads by blocks; the bytes do not depend on the split.
 
 import GPTKernelCore
 
 extension Kernels {
     /// The formats ``quantize(_:_:count:into:)`` writes.
-    public static let quantizableFormats: Set<WeightFormat> = [.float32, .float16, .bfloat16, .q8_0, .q4_0, .q4_1, .q6_K]
+    public static let quantizableFormats: Set<WeightFormat> = [.float32, .float16, .bfloat16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K]
 
     /// Writes `count` floats of `x` into `bytes` in `format` (`count` a whole number of the
     /// format's blocks; `bytes` holds `count / blockSize · bytesPerBlock` bytes).
@@ -39,6 +41,7 @@ extension Kernels {
                 case .q8_0: quantizeQ8_0(x + block * n, bytes + block * size)
                 case .q4_0: quantizeQ4_0(x + block * n, bytes + block * size)
                 case .q4_1: quantizeQ4_1(x + block * n, bytes + block * size)
+                case .q4_K: quantizeQ4K(x + block * n, bytes + block * size)
                 case .q6_K: quantizeQ6K(x + block * n, bytes + block * size)
                 default: break
                 }
@@ -248,6 +251,135 @@ extension Kernels {
                 out.storeBytes(of: (q1 & 0xF) | (q3 & 0xF) << 4, toByteOffset: ql + i, as: UInt8.self)
                 out.storeBytes(of: (q2 & 0xF) | (q4 & 0xF) << 4, toByteOffset: ql + i + 32, as: UInt8.self)
                 out.storeBytes(of: q1 >> 4 | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6, toByteOffset: qh + i, as: UInt8.self)
+            }
+        }
+    }
+
+    /// The scale and minimum (returned negated, as a non-negative offset) of `n` values
+    /// quantized to 0…nmax, minimising the `weights`-weighted squared error over 21 candidate
+    /// steps (llama.cpp's `make_qkx2_quants` with rmin −1, rdelta 0.1, 20 steps); the levels go
+    /// to `levels`.
+    static func searchedScaleAndMinimum(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, count n: Int,
+                                        levels: UnsafeMutablePointer<UInt8>, nmax: Int) -> (scale: Float, minimum: Float) {
+        var low = x[0], high = x[0]
+        var sumW = weights[0], sumX = sumW * x[0]
+        for i in 1..<n {
+            if x[i] < low { low = x[i] }
+            if x[i] > high { high = x[i] }
+            let w = weights[i]
+            sumW += w
+            sumX += w * x[i]
+        }
+        if low > 0 { low = 0 }
+        if high == low {
+            for i in 0..<n { levels[i] = 0 }
+            return (0, -low)
+        }
+        var inverse = Float(nmax) / (high - low)
+        var scale = 1 / inverse
+        var bestError: Float = 0
+        for i in 0..<n {
+            let l = Swift.max(0, Swift.min(nmax, nearestInteger(inverse * (x[i] - low))))
+            levels[i] = UInt8(l)
+            let difference = scale * Float(l) + low - x[i]
+            bestError += weights[i] * (difference * difference)
+        }
+        var trial = [UInt8](repeating: 0, count: n)
+        for step in 0...20 {
+            inverse = (-1 + 0.1 * Float(step) + Float(nmax)) / (high - low)
+            var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
+            for i in 0..<n {
+                let l = Swift.max(0, Swift.min(nmax, nearestInteger(inverse * (x[i] - low))))
+                trial[i] = UInt8(l)
+                let w = weights[i]
+                sumL += w * Float(l)
+                sumL2 += w * Float(l) * Float(l)
+                sumXL += w * Float(l) * x[i]
+            }
+            let determinant = sumW * sumL2 - sumL * sumL
+            guard determinant > 0 else { continue }
+            var thisScale = (sumW * sumXL - sumX * sumL) / determinant
+            var thisMinimum = (sumL2 * sumX - sumL * sumXL) / determinant
+            if thisMinimum > 0 {
+                thisMinimum = 0
+                thisScale = sumXL / sumL2
+            }
+            var error: Float = 0
+            for i in 0..<n {
+                let difference = thisScale * Float(trial[i]) + thisMinimum - x[i]
+                error += weights[i] * (difference * difference)
+            }
+            if error < bestError {
+                for i in 0..<n { levels[i] = trial[i] }
+                bestError = error
+                scale = thisScale
+                low = thisMinimum
+            }
+        }
+        return (scale, -low)
+    }
+
+    /// One Q4_K super-block of 256 values (144 bytes: F16 d and dmin, twelve bytes of 6-bit
+    /// scales and minima, 128 bytes of nibbles).
+    static func quantizeQ4K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var levels = [UInt8](repeating: 0, count: 256)
+        var scales = [Float](repeating: 0, count: 8), minima = [Float](repeating: 0, count: 8)
+        var weights = [Float](repeating: 0, count: 32)
+        var maxScale: Float = 0, maxMinimum: Float = 0
+        levels.withUnsafeMutableBufferPointer { l in
+            weights.withUnsafeMutableBufferPointer { w in
+                for group in 0..<8 {
+                    let v = x + 32 * group
+                    var sumX2: Float = 0
+                    for i in 0..<32 { sumX2 += v[i] * v[i] }
+                    let average = (sumX2 / 32).squareRoot()
+                    for i in 0..<32 { w[i] = average + abs(v[i]) }
+                    let (scale, minimum) = searchedScaleAndMinimum(v, weights: w.baseAddress!, count: 32, levels: l.baseAddress! + 32 * group,
+                                                                   nmax: 15)
+                    scales[group] = scale
+                    minima[group] = minimum
+                    if scale > maxScale { maxScale = scale }
+                    if minimum > maxMinimum { maxMinimum = minimum }
+                }
+            }
+        }
+        out.initializeMemory(as: UInt8.self, repeating: 0, count: 144)
+        let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0, inverseMinimum: Float = maxMinimum > 0 ? 63 / maxMinimum : 0
+        var packed = [UInt8](repeating: 0, count: 12)
+        for group in 0..<8 {
+            let ls = UInt8(Swift.min(63, nearestInteger(inverseScale * scales[group])))
+            let lm = UInt8(Swift.min(63, nearestInteger(inverseMinimum * minima[group])))
+            if group < 4 {
+                packed[group] = ls
+                packed[group + 4] = lm
+            } else {
+                packed[group + 4] = (ls & 0xF) | (lm & 0xF) << 4
+                packed[group - 4] |= (ls >> 4) << 6
+                packed[group] |= (lm >> 4) << 6
+            }
+        }
+        let dBits = halfBits(maxScale / 63), dminBits = halfBits(maxMinimum / 63)
+        out.storeBytes(of: dBits.littleEndian, as: UInt16.self)
+        out.storeBytes(of: dminBits.littleEndian, toByteOffset: 2, as: UInt16.self)
+        for i in 0..<12 { out.storeBytes(of: packed[i], toByteOffset: 4 + i, as: UInt8.self) }
+        let d = floatFromHalfBits(dBits), dmin = floatFromHalfBits(dminBits)
+        packed.withUnsafeBytes { scaleBytes in
+            for group in 0..<8 {
+                let (scale, minimum) = kQuantScaleAndMinimum(group, scaleBytes.baseAddress!)
+                let step = d * scale
+                // A zero scale keeps the search's levels, as llama.cpp leaves them.
+                guard step != 0 else { continue }
+                let offset = dmin * minimum
+                for i in 0..<32 {
+                    levels[32 * group + i] = UInt8(Swift.max(0, Swift.min(15, nearestInteger((x[32 * group + i] + offset) / step))))
+                }
+            }
+        }
+        // Nibbles: values j and j + 32 of each 64 share a byte.
+        for chunk in 0..<4 {
+            for i in 0..<32 {
+                let byte = levels[64 * chunk + i] | levels[64 * chunk + 32 + i] << 4
+                out.storeBytes(of: byte, toByteOffset: 16 + 32 * chunk + i, as: UInt8.self)
             }
         }
     }

@@ -56,7 +56,7 @@ func runGenerateBenchmark(arguments: [String]) throws {
         model = try GPT(configuration: configuration, seed: 1)
     }
     if let formatName = options.values["quantize"] {
-        let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16]
+        let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q4_k": .q4_K, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16]
         guard let format = formats[formatName] else {
             throw BenchmarkError.usage("--quantize: '\(formatName)' is not a format\n\(generateUsage)")
         }

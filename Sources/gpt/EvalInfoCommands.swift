@@ -6,7 +6,7 @@ import GPTFiles
 enum EvalCommand {
     static let usage = """
     usage: gpt eval --model PATH --data FILE [--tokenizer PATH] [--batch N] [--seq N] [--batches N]
-                    [--quantize q8_0|q4_0|q4_1|q6_k|f16|bf16] [--dequantize] [--float-activations]
+                    [--quantize q8_0|q4_0|q4_1|q4_k|q6_k|f16|bf16] [--dequantize] [--float-activations]
       Mean next-token loss and perplexity of the model on consecutive windows of FILE
       (a text, or an llm.c .bin shard). Defaults: batch 8, seq = the model's context (at most 256),
       as many batches as the text fills (at most --batches, default 50).
@@ -35,7 +35,7 @@ enum EvalCommand {
         }
         var model = loaded.model
         if let name = options.string("quantize") {
-            let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16]
+            let formats: [String: WeightFormat] = ["q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q4_k": .q4_K, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16]
             guard let format = formats[name.lowercased()] else {
                 throw UsageError(message: "--quantize: '\(name)' is not one of \(formats.keys.sorted().joined(separator: ", "))")
             }

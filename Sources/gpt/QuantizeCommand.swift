@@ -4,7 +4,7 @@ import GPTKit
 
 enum QuantizeCommand {
     static let usage = """
-    usage: gpt quantize --model IN --type q8_0|q4_0|q4_1|q6_k|f16|bf16|f32 --out OUT.gguf
+    usage: gpt quantize --model IN --type q8_0|q4_0|q4_1|q4_k|q6_k|f16|bf16|f32 --out OUT.gguf
       IN.gguf: writes a copy of a GGUF model with every matrix in --type (quantized as gguf-py's
       reference quantizers do, byte for byte) and everything else — norms, metadata, tokenizer,
       chat template — unchanged; llama.cpp and gpt load the result. Like llama-quantize --pure:
@@ -12,13 +12,13 @@ enum QuantizeCommand {
       IN a folder (a `gpt train` checkpoint, a Hugging Face GPT-2, Llama or Qwen2 folder): writes
       it as GGUF in llama.cpp's conventions, matrices and token table in --type, norms and biases
       F32, without a vocabulary (run it with --tokenizer pointing at the folder's tokenizer).
-      Q6_K follows llama.cpp's reference quantizer; matrices whose rows are not whole 256-value
-      super-blocks take Q8_0, as llama.cpp falls back. Prints what it converted and the sizes.
-      Not yet: Q4_K, Q5_K and the Q5 types.
+      Q4_K and Q6_K follow llama.cpp's reference quantizers byte for byte; matrices whose rows are
+      not whole 256-value super-blocks take Q8_0, as llama.cpp falls back. Prints what it
+      converted and the sizes. Not yet: Q5_K and the Q5 types.
     """
 
     static let types: [String: WeightFormat] = [
-        "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16, "f32": .float32,
+        "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1, "q4_k": .q4_K, "q6_k": .q6_K, "f16": .float16, "bf16": .bfloat16, "f32": .float32,
     ]
 
     static func run(_ arguments: [String]) throws {
@@ -27,7 +27,7 @@ enum QuantizeCommand {
         guard let path = options.string("model") else { throw UsageError(message: "--model is required\n\(usage)") }
         guard let typeName = options.string("type") else { throw UsageError(message: "--type is required\n\(usage)") }
         guard let format = types[typeName.lowercased()] else {
-            let known = ["q4_k", "q5_k", "q5_0", "q5_1"].contains(typeName.lowercased())
+            let known = ["q5_k", "q5_0", "q5_1"].contains(typeName.lowercased())
             throw UsageError(message: "--type \(typeName): " + (known ? "GPTKit does not quantize to \(typeName) yet; " : "unknown; ")
                 + "choose one of \(types.keys.sorted().joined(separator: ", "))")
         }

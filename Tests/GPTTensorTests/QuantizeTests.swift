@@ -25,29 +25,32 @@ final class QuantizeTests: XCTestCase {
         }
     }
 
-    /// Q6_K against llama.cpp's own reference quantizer (Fixtures/make_q6k_fixtures.py: ggml's
-    /// `ggml_quantize_chunk` on rows of several scales, a zero row, an outlier, one-signed
-    /// rows): the same bytes, and the dequantized values within half a step of the source.
-    func testQ6KQuantizerIsByteIdenticalToLlamaCpp() throws {
+    /// Q6_K and Q4_K against llama.cpp's own reference quantizers (Fixtures/make_q6k_fixtures.py:
+    /// ggml's `ggml_quantize_chunk` on rows of several scales, a zero row, an outlier, one-signed
+    /// rows): the same bytes, and the dequantized values close to the source.
+    func testKQuantizersAreByteIdenticalToLlamaCpp() throws {
         let file = try GGUFFile(contentsOf: Self.fixtures.appendingPathComponent("q6k.gguf"))
         let source = try file.floats(of: "source")
-        let tensor = try XCTUnwrap(file.tensor(named: "q6_k.weight"))
-        XCTAssertEqual(tensor.format, .q6_K)
         XCTAssertEqual(source.count, 8 * 512)
-        let expected = Array(UnsafeRawBufferPointer(start: file.bytes(of: tensor), count: tensor.byteCount))
-        var bytes = [UInt8](repeating: 0xAA, count: tensor.byteCount)
-        bytes.withUnsafeMutableBytes { Kernels.quantize(.q6_K, source, count: source.count, into: $0.baseAddress!) }
-        for block in 0..<(bytes.count / 210) {
-            XCTAssertEqual(Array(bytes[(210 * block)..<(210 * block + 210)]), Array(expected[(210 * block)..<(210 * block + 210)]),
-                           "Q6_K super-block \(block)")
-        }
-        var values = [Float](repeating: 0, count: source.count)
-        bytes.withUnsafeBytes { Kernels.dequantize(.q6_K, $0.baseAddress!, count: source.count, into: &values) }
-        for row in 0..<8 {
-            let slice = (512 * row)..<(512 * row + 512)
-            let largest = slice.map { abs(source[$0]) }.max()!
-            let worst = slice.map { abs(values[$0] - source[$0]) }.max()!
-            XCTAssertLessThanOrEqual(worst, largest / 16, "row \(row): Q6_K error \(worst) of max |x| \(largest)")
+        for (format, name, levels) in [(WeightFormat.q6_K, "q6_k.weight", Float(32)), (.q4_K, "q4_k.weight", 8)] {
+            let tensor = try XCTUnwrap(file.tensor(named: name))
+            XCTAssertEqual(tensor.format, format)
+            let size = format.bytesPerBlock
+            let expected = Array(UnsafeRawBufferPointer(start: file.bytes(of: tensor), count: tensor.byteCount))
+            var bytes = [UInt8](repeating: 0xAA, count: tensor.byteCount)
+            bytes.withUnsafeMutableBytes { Kernels.quantize(format, source, count: source.count, into: $0.baseAddress!) }
+            for block in 0..<(bytes.count / size) {
+                XCTAssertEqual(Array(bytes[(size * block)..<(size * block + size)]), Array(expected[(size * block)..<(size * block + size)]),
+                               "\(format) super-block \(block)")
+            }
+            var values = [Float](repeating: 0, count: source.count)
+            bytes.withUnsafeBytes { Kernels.dequantize(format, $0.baseAddress!, count: source.count, into: &values) }
+            for row in 0..<8 {
+                let slice = (512 * row)..<(512 * row + 512)
+                let span = slice.map { source[$0] }.max()! - min(0, slice.map { source[$0] }.min()!)
+                let worst = slice.map { abs(values[$0] - source[$0]) }.max()!
+                XCTAssertLessThanOrEqual(worst, max(span, slice.map { abs(source[$0]) }.max()!) / levels, "\(format) row \(row): error \(worst)")
+            }
         }
     }
 
@@ -86,8 +89,8 @@ extension QuantizeTests {
             expected.withUnsafeMutableBytes { Kernels.quantize(.q8_0, values, count: values.count, into: $0.baseAddress!) }
             XCTAssertEqual(Array(UnsafeRawBufferPointer(start: copy.bytes(of: out), count: out.byteCount)), expected, tensor.name)
         }
-        XCTAssertThrowsError(try file.writeQuantized(to: url, format: .q4_K)) { error in
-            XCTAssertTrue("\(error)".contains("no quantizer for Q4_K"), "\(error)")
+        XCTAssertThrowsError(try file.writeQuantized(to: url, format: .q5_K)) { error in
+            XCTAssertTrue("\(error)".contains("no quantizer for Q5_K"), "\(error)")
         }
     }
 }

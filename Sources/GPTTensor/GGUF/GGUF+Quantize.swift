@@ -12,6 +12,7 @@ extension GGUFFile {
         case .q4_0: return 2
         case .q4_1: return 3
         case .q8_0: return 7
+        case .q4_K: return 14  // LLAMA_FTYPE_MOSTLY_Q4_K_S: Q4_K throughout (with its fallbacks)
         case .q6_K: return 18
         case .bfloat16: return 32
         default: return nil
