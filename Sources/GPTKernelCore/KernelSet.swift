@@ -78,12 +78,12 @@ public protocol KernelSet: Sendable, ByteDotProducts {
     static func floatBlockGEMMGroup(
         _ format: QuantizedBlockFormat, parts: UnsafePointer<StoredProductPart>, count: Int, k: Int, rowBytes: Int,
         rows: Int, x: UnsafePointer<Float>, ldx: Int, blockSums: UnsafePointer<Float>, accumulate: Bool, threads: Int)
-    /// `GPTKernelCore.floatQ4KRows` over all tasks, compiled for this instruction set.
+    /// `GPTKernelCore.floatKQuantRows` over all tasks, compiled for this instruction set.
     static func floatQ4KGEMM(
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
         blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,
         accumulate: Bool, threads: Int)
-    /// `GPTKernelCore.floatQ5KRows` over all tasks, compiled for this instruction set.
+    /// `GPTKernelCore.floatKQuantRows` over all tasks, compiled for this instruction set.
     static func floatQ5KGEMM(
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
         blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?,

@@ -187,7 +187,7 @@ public func floatBlockGEMMGroupDriver<Tag>(
 }
 
 /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q4_K and x in float32; see
-/// `GPTKernelCore.floatQ4KRows`.
+/// `GPTKernelCore.floatKQuantRows`.
 @inlinable @inline(__always)
 public func floatQ4KGEMMDriver<Tag>(
     _ tag: Tag.Type, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
@@ -198,13 +198,13 @@ public func floatQ4KGEMMDriver<Tag>(
     let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
     Parallel.forEachTask(taskCount) { task in
         let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
-        floatQ4KRows(tag, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
+        floatKQuantRows(tag, fifthBits: false, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
                      bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
     }
 }
 
 /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q5_K and x in float32; see
-/// `GPTKernelCore.floatQ5KRows`.
+/// `GPTKernelCore.floatKQuantRows`.
 @inlinable @inline(__always)
 public func floatQ5KGEMMDriver<Tag>(
     _ tag: Tag.Type, n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
@@ -215,7 +215,7 @@ public func floatQ5KGEMMDriver<Tag>(
     let taskCount = storedProductTaskCount(n: n, k: k, rows: rows, threads: threads)
     Parallel.forEachTask(taskCount) { task in
         let range = evenSplit((n + 7) / 8, parts: taskCount, index: task)
-        floatQ5KRows(tag, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
+        floatKQuantRows(tag, fifthBits: true, k: k, w: w, rowBytes: rowBytes, rows: rows, x: x, ldx: ldx, blockSums: blockSums, y: y, ldy: ldy,
                      bias: bias, accumulate: accumulate, start: range.lowerBound * 8, end: min(n, range.upperBound * 8))
     }
 }

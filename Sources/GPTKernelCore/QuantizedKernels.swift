@@ -550,16 +550,19 @@ public func kQuantScaleAndMinimum(_ j: Int, _ s: UnsafeRawPointer) -> (Float, Fl
 }
 
 /// Output rows `start..<end` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W in
-/// GGUF Q4_K (super-blocks of 256: F16 d and dmin, eight 6-bit scales and minima, 4-bit values;
-/// w = d·scale·q − dmin·min per sub-block of 32), x in float32 with `blockSums` its sums per 32:
-/// every weight expanded to float32 in registers, in a fixed order.
+/// GGUF Q4_K (super-blocks of 256, 144 bytes: F16 d and dmin, eight 6-bit scales and minima,
+/// 4-bit values; w = d·scale·q − dmin·min per sub-block of 32) or, with `fifthBits`, Q5_K (176
+/// bytes: the same, then the fifth bits in `qh[32]` — bit `sub` of `qh[l]` for element l of
+/// sub-block `sub` — before the low bits), x in float32 with `blockSums` its sums per 32: every
+/// weight expanded to float32 in registers, in a fixed order.
 @inlinable @inline(__always)
-public func floatQ4KRows<Tag>(
-    _: Tag.Type, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+public func floatKQuantRows<Tag>(
+    _: Tag.Type, fifthBits: Bool, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
     blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
     start: Int, end: Int
 ) {
     let superBlocks = k / 256, blocks = k / quantizedBlockLength
+    let blockBytes = fifthBits ? 176 : 144, lowBits = fifthBits ? 48 : 16
     for r in 0..<rows {
         let xr = x + r &* ldx, sums = blockSums + r &* blocks
         for j in start..<end {
@@ -567,11 +570,11 @@ public func floatQ4KRows<Tag>(
             var acc = SIMD8<Float>()
             var offset: Float = 0
             for sb in 0..<superBlocks {
-                let b = row + sb &* 144
+                let b = row + sb &* blockBytes
                 let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(as: UInt16.self)))
                 let dmin = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
                 for pair in 0..<4 {
-                    let q = b + (16 &+ 32 &* pair)
+                    let q = b + (lowBits &+ 32 &* pair)
                     for half in 0..<2 {
                         let sub = 2 &* pair &+ half
                         let (scale, minimum) = kQuantScaleAndMinimum(sub, b + 4)
@@ -579,56 +582,10 @@ public func floatQ4KRows<Tag>(
                         var s = SIMD8<Float>()
                         for g in 0..<4 {
                             let packed = q.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self)
-                            let values = half == 0 ? packed & 0x0F : packed &>> 4
-                            s.addProduct(floats(values), p.loadVector(SIMD8<Float>.self, at: 8 &* g))
-                        }
-                        acc.addProduct(s, SIMD8<Float>(repeating: d * scale))
-                        offset.addProduct(-dmin * minimum, sums[sb &* 8 &+ sub])
-                    }
-                }
-            }
-            var value = acc.sum() + offset
-            if let bias { value += bias[j] }
-            let out = y + (r &* ldy &+ j)
-            out.pointee = accumulate ? out.pointee + value : value
-        }
-    }
-}
-
-/// Output rows `start..<end` of `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` for W in
-/// GGUF Q5_K (super-blocks of 256, 176 bytes: F16 d and dmin, eight 6-bit scales and minima,
-/// the fifth bits in `qh[32]` — bit `sub` of `qh[l]` for element l of sub-block `sub` —, the
-/// low 4 bits in `qs[128]` as Q4_K's; w = d·scale·q − dmin·min per sub-block of 32), x in
-/// float32 with `blockSums` its sums per 32: every weight expanded to float32 in registers.
-@inlinable @inline(__always)
-public func floatQ5KRows<Tag>(
-    _: Tag.Type, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
-    blockSums: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
-    start: Int, end: Int
-) {
-    let superBlocks = k / 256, blocks = k / quantizedBlockLength
-    for r in 0..<rows {
-        let xr = x + r &* ldx, sums = blockSums + r &* blocks
-        for j in start..<end {
-            let row = w + j &* rowBytes
-            var acc = SIMD8<Float>()
-            var offset: Float = 0
-            for sb in 0..<superBlocks {
-                let b = row + sb &* 176
-                let d = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(as: UInt16.self)))
-                let dmin = floatFromHalfBits(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-                let qh = b + 16
-                for pair in 0..<4 {
-                    let q = b + (48 &+ 32 &* pair)
-                    for half in 0..<2 {
-                        let sub = 2 &* pair &+ half
-                        let (scale, minimum) = kQuantScaleAndMinimum(sub, b + 4)
-                        let p = xr + (sb &* 256 &+ sub &* 32)
-                        var s = SIMD8<Float>()
-                        for g in 0..<4 {
-                            let packed = q.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self)
-                            let high = (qh.loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self) &>> UInt8(sub)) & 1
-                            let values = (half == 0 ? packed & 0x0F : packed &>> 4) | high &<< 4
+                            var values = half == 0 ? packed & 0x0F : packed &>> 4
+                            if fifthBits {
+                                values |= ((b + 16).loadUnaligned(fromByteOffset: 8 &* g, as: SIMD8<UInt8>.self) &>> UInt8(sub) & 1) &<< 4
+                            }
                             s.addProduct(floats(values), p.loadVector(SIMD8<Float>.self, at: 8 &* g))
                         }
                         acc.addProduct(s, SIMD8<Float>(repeating: d * scale))

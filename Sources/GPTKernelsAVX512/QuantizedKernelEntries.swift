@@ -98,7 +98,7 @@ extension AVX512Kernels {
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q4_K and x in float32; see
-    /// `GPTKernelCore.floatQ4KRows`.
+    /// `GPTKernelCore.floatKQuantRows`.
     @inline(never)
     public static func floatQ4KGEMM(
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
@@ -110,7 +110,7 @@ extension AVX512Kernels {
     }
 
     /// `y [rows, n] = (accumulate ? y : 0) + bias + x · Wᵀ` with W in Q5_K and x in float32; see
-    /// `GPTKernelCore.floatQ5KRows`.
+    /// `GPTKernelCore.floatKQuantRows`.
     @inline(never)
     public static func floatQ5KGEMM(
         n: Int, k: Int, w: UnsafeRawPointer, rowBytes: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,

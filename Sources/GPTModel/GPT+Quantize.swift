@@ -47,24 +47,19 @@ extension GPT {
             total += byteCount(entry)
         }
         let largest = entries.map { weights.matrix($0.slot).outputs * weights.matrix($0.slot).inputs }.max() ?? 1
-        let memory = WeightMemory(floatCount: max(16, total / 4)) { floats in
+        let memory = try WeightMemory(floatCount: max(16, total / 4)) { floats in
             let raw = UnsafeMutableRawPointer(floats)
             let staging = UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest))
             defer { staging.deallocate() }
             for (index, entry) in entries.enumerated() {
                 let matrix = weights.matrix(entry.slot)
                 let count = matrix.outputs * matrix.inputs
-                // Float32 `[outputs, inputs]` first: a stored matrix dequantized, a transposed one
-                // put back in `nn.Linear` order.
+                // Float32 `[outputs, inputs]` first: a stored matrix dequantized, a float32 one
+                // (transposed or not) as the store gives it.
                 if matrix.format != .float32 {
                     Kernels.dequantize(matrix.format, matrix.base, count: count, into: staging)
-                } else if matrix.isTransposed {
-                    let source = matrix.base.assumingMemoryBound(to: Float.self)
-                    for i in 0..<matrix.inputs {
-                        for j in 0..<matrix.outputs { staging[j * matrix.inputs + i] = source[i * matrix.outputs + j] }
-                    }
                 } else {
-                    staging.update(from: matrix.base.assumingMemoryBound(to: Float.self), count: count)
+                    try weights.copyValue(of: entry.slot, into: staging)
                 }
                 Kernels.quantize(target(entry), staging, count: count, into: raw + offsets[index])
             }

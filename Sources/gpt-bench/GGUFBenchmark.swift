@@ -151,28 +151,9 @@ func measureStoredFormat(url: URL, tokens: Int, repeats: Int, python: Bool) thro
     var result = StoredFormatMeasurement(firstToken: median(firstTokens), prefill: median(prefillRates), decode: median(decodeRates),
                                          promptLength: prompt.count)
     guard python else { return result }
-    // llama.cpp: the same prompt ids and thread count, greedy from its logits, medians of three.
-    let script = """
-    import sys, time
-    import numpy as np
-    from llama_cpp import Llama
-    path = sys.stdin.readline().strip(); n = int(sys.stdin.readline()); threads = int(sys.stdin.readline())
-    prompt = [int(t) for t in sys.stdin.readline().split()]
-    llm = Llama(model_path=path, n_ctx=len(prompt) + n + 8, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
-    pre, dec = [], []
-    for _ in range(3):
-        llm.reset()
-        t0 = time.perf_counter(); llm.eval(prompt); t1 = time.perf_counter()
-        for _ in range(n):
-            llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
-        t2 = time.perf_counter()
-        pre.append(len(prompt) / (t1 - t0)); dec.append(n / (t2 - t1))
-    print(sorted(pre)[1], sorted(dec)[1])
-    """
-    let input = "\(url.path)\n\(tokens - 1)\n\(Parallel.threadCount)\n\(prompt.map(String.init).joined(separator: " "))\n"
-    if let line = runPython(script: script, input: input)?.split(separator: "\n").last {
-        let values = line.split(separator: " ").compactMap { Double($0) }
-        if values.count == 2 { (result.peerPrefill, result.peerDecode) = (values[0], values[1]) }
+    // llama.cpp: the same prompt ids and thread count, greedy from its logits.
+    if let peer = measureLlamaCpp(url: url, prompt: prompt, tokens: tokens - 1, threads: Parallel.threadCount) {
+        (result.peerPrefill, result.peerDecode) = (peer.prefill, peer.decode)
     }
     return result
 }
