@@ -47,9 +47,11 @@ let package = Package(
         .target(name: "GPTTokenizers", dependencies: ["GPTFiles"]),
         .target(name: "GPTModel", dependencies: ["GPTFiles", "GPTKernelCore", "GPTTensor", "GPTLayers", "GPTTokenizers"]),
         .target(name: "GPTTraining", dependencies: ["GPTFiles", "GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers"]),
+        // Perplexity, BLEU, chrF, ROUGE, the generation eval harness, content filters, audit log.
+        .target(name: "GPTEvaluation", dependencies: ["GPTFiles", "GPTKernelCore", "GPTTensor", "GPTModel", "GPTTokenizers"]),
         .target(
             name: "GPTKit",
-            dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining"]),
+            dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining", "GPTEvaluation"]),
         .executableTarget(name: "gpt", dependencies: ["GPTKit", "GPTFiles"]),
         .executableTarget(name: "gpt-bench", dependencies: ["GPTKit"]),
         // Plain reference kernels for the tests; in no product, so not public API.
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers", "GPTTestSupport"]),
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
+        .testTarget(name: "GPTEvaluationTests", dependencies: ["GPTEvaluation", "GPTKernelCore", "GPTModel", "GPTTokenizers"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),
         .testTarget(name: "GPTKitTests", dependencies: ["GPTKit"]),
     ],

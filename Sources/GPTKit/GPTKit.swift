@@ -4,3 +4,4 @@
 @_exported import GPTModel
 @_exported import GPTTokenizers
 @_exported import GPTTraining
+@_exported import GPTEvaluation

@@ -1,0 +1,254 @@
+// ROUGE (Lin, 2004) exactly as Google's rouge-score: its tokenizer (lowercase, every run of
+// characters other than a–z and 0–9 a separator, Porter stems for tokens longer than three
+// letters), ROUGE-N on n-gram counts, ROUGE-L on the longest common subsequence, and summary-level
+// ROUGE-Lsum on the union LCS of newline-separated sentences.
+
+/// One ROUGE measurement: precision, recall and their harmonic mean.
+public struct ROUGEScore: Sendable, Hashable, Codable {
+    /// Matched units / prediction units.
+    public var precision: Double
+    /// Matched units / reference units.
+    public var recall: Double
+    /// 2PR / (P + R) (0 when both are 0).
+    public var fmeasure: Double
+
+    /// A score from precision and recall, with rouge-score's F-measure.
+    public init(precision: Double, recall: Double) {
+        self.precision = precision
+        self.recall = recall
+        fmeasure = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+    }
+
+    /// A score with all three values given (an aggregate's bound).
+    public init(precision: Double, recall: Double, fmeasure: Double) {
+        self.precision = precision
+        self.recall = recall
+        self.fmeasure = fmeasure
+    }
+
+    static let zero = ROUGEScore(precision: 0, recall: 0)
+}
+
+/// The ROUGE variants rouge-score computes.
+public enum ROUGEType: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// ROUGE-N: overlap of n-grams (`rouge1`, `rouge2`, …).
+    case n(Int)
+    /// ROUGE-L: the longest common subsequence of the whole texts.
+    case longestCommonSubsequence
+    /// ROUGE-Lsum: summary-level LCS over newline-separated sentences.
+    case summaryLongestCommonSubsequence
+
+    /// rouge-score's names: `rouge1`, `rouge2`, `rougeL`, `rougeLsum`.
+    public var description: String {
+        switch self {
+        case .n(let n): return "rouge\(n)"
+        case .longestCommonSubsequence: return "rougeL"
+        case .summaryLongestCommonSubsequence: return "rougeLsum"
+        }
+    }
+
+    /// Parses rouge-score's names (`rouge1` … `rouge9`, `rougeL`, `rougeLsum`).
+    public init?(name: String) {
+        switch name {
+        case "rougeL": self = .longestCommonSubsequence
+        case "rougeLsum": self = .summaryLongestCommonSubsequence
+        default:
+            guard name.hasPrefix("rouge"), name.count == 6, let n = Int(name.dropFirst(5)), n > 0 else { return nil }
+            self = .n(n)
+        }
+    }
+
+    /// ROUGE-1, ROUGE-2, ROUGE-L and ROUGE-Lsum.
+    public static let standard: [ROUGEType] = [.n(1), .n(2), .longestCommonSubsequence, .summaryLongestCommonSubsequence]
+}
+
+/// rouge-score's `RougeScorer` with its default tokenizer.
+///
+/// ```swift
+/// let scorer = ROUGE(stemming: true)
+/// let scores = scorer.score(prediction: "The cats sat.", reference: "the cat sat down")
+/// scores[.n(1)]!.fmeasure                      // 0.857…
+/// ```
+public struct ROUGE: Sendable, Hashable {
+    /// The variants computed.
+    public var types: [ROUGEType]
+    /// Stem tokens longer than three characters with the Porter stemmer.
+    public var stemming: Bool
+
+    /// A scorer; the defaults are ROUGE-1, -2, -L and -Lsum without stemming.
+    public init(types: [ROUGEType] = ROUGEType.standard, stemming: Bool = false) {
+        self.types = types
+        self.stemming = stemming
+    }
+
+    /// rouge-score's tokens of `text`: lowercase, non-alphanumerics as separators, stems for
+    /// tokens longer than three characters when `stemming` is on.
+    public func tokenize(_ text: String) -> [String] {
+        tokens(text).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func tokens(_ text: String) -> [[UInt8]] {
+        // text.lower(), then [^a-z0-9]+ → " " and split: the ASCII alphanumeric runs of the lowercased text.
+        let lowered = pythonLowercased(codePoints(text))
+        var result: [[UInt8]] = []
+        var current: [UInt8] = []
+        for v in lowered {
+            if (0x61...0x7A).contains(v) || (0x30...0x39).contains(v) {
+                current.append(UInt8(v))
+            } else if !current.isEmpty {
+                result.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { result.append(current) }
+        guard stemming else { return result }
+        let stemmer = PorterStemmer()
+        return result.map { $0.count > 3 ? Array(stemmer.stem(String(decoding: $0, as: UTF8.self)).utf8) : $0 }
+            .filter { !$0.isEmpty }
+    }
+
+    /// The scores of `prediction` against one `reference`.
+    public func score(prediction: String, reference: String) -> [ROUGEType: ROUGEScore] {
+        var vocabulary: [[UInt8]: Int32] = [:]
+        func ids(_ tokens: [[UInt8]]) -> [Int32] {
+            tokens.map { token in
+                if let id = vocabulary[token] { return id }
+                let id = Int32(vocabulary.count)
+                vocabulary[token] = id
+                return id
+            }
+        }
+        let target = ids(tokens(reference)), candidate = ids(tokens(prediction))
+        var result: [ROUGEType: ROUGEScore] = [:]
+        for type in types {
+            switch type {
+            case .n(let n):
+                result[type] = ngramScore(target: target, prediction: candidate, n: n)
+            case .longestCommonSubsequence:
+                if target.isEmpty || candidate.isEmpty { result[type] = .zero; continue }
+                let length = Double(lcsLength(target, candidate))
+                result[type] = ROUGEScore(precision: length / Double(candidate.count), recall: length / Double(target.count))
+            case .summaryLongestCommonSubsequence:
+                // text.split("\n") on code points ("\r\n" is one Character but two code points).
+                let sentences = { (text: String) -> [[Int32]] in
+                    text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true).map { ids(tokens(String($0))) }
+                }
+                result[type] = summaryLevelScore(references: sentences(reference), candidates: sentences(prediction))
+            }
+        }
+        return result
+    }
+
+    /// The best score per type over `references` (highest F-measure, the first on ties), as
+    /// rouge-score's `score_multi`.
+    public func score(prediction: String, references: [String]) -> [ROUGEType: ROUGEScore] {
+        let all = references.map { score(prediction: prediction, reference: $0) }
+        var best: [ROUGEType: ROUGEScore] = [:]
+        for type in types {
+            for scores in all {
+                guard let s = scores[type] else { continue }
+                if let current = best[type], current.fmeasure >= s.fmeasure { continue }
+                best[type] = s
+            }
+        }
+        return best
+    }
+
+    /// The scores of every pair `[N]` (predictions and references of one length), in parallel.
+    /// - Throws: `EvaluationError.invalidInput` for no pairs or mismatched counts.
+    public func scores(predictions: [String], references: [[String]]) throws -> [[ROUGEType: ROUGEScore]] {
+        guard !predictions.isEmpty else { throw EvaluationError.invalidInput("no predictions to score") }
+        guard predictions.count == references.count else {
+            throw EvaluationError.invalidInput("\(predictions.count) predictions for \(references.count) references")
+        }
+        if let i = references.firstIndex(where: \.isEmpty) {
+            throw EvaluationError.invalidInput("prediction \(i + 1) has no reference")
+        }
+        return parallelMap(predictions.count) { i in
+            references[i].count == 1 ? score(prediction: predictions[i], reference: references[i][0])
+                : score(prediction: predictions[i], references: references[i])
+        }
+    }
+}
+
+// MARK: - The measures
+
+private func ngramScore(target: [Int32], prediction: [Int32], n: Int) -> ROUGEScore {
+    var targetCounts: [ArraySlice<Int32>: Int] = [:], predictionCounts: [ArraySlice<Int32>: Int] = [:]
+    func count(_ tokens: [Int32], into counts: inout [ArraySlice<Int32>: Int]) -> Int {
+        guard tokens.count >= n else { return 0 }
+        for start in 0...(tokens.count - n) { counts[tokens[start..<(start + n)], default: 0] += 1 }
+        return tokens.count - n + 1
+    }
+    let targetTotal = count(target, into: &targetCounts), predictionTotal = count(prediction, into: &predictionCounts)
+    var overlap = 0
+    for (gram, c) in targetCounts { overlap += min(c, predictionCounts[gram] ?? 0) }
+    return ROUGEScore(precision: Double(overlap) / Double(max(predictionTotal, 1)),
+                      recall: Double(overlap) / Double(max(targetTotal, 1)))
+}
+
+/// The LCS length with two rows of the dynamic-programming table.
+private func lcsLength(_ a: [Int32], _ b: [Int32]) -> Int {
+    var previous = [Int32](repeating: 0, count: b.count + 1), current = previous
+    for i in 1...a.count {
+        for j in 1...b.count {
+            current[j] = a[i - 1] == b[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
+        }
+        swap(&previous, &current)
+    }
+    return Int(previous[b.count])
+}
+
+/// The reference positions of one LCS of `reference` and `candidate`, read back as rouge-score's
+/// `_backtrack_norec` does (preferring to drop a reference token on ties).
+private func lcsPositions(_ reference: [Int32], _ candidate: [Int32], table: inout [Int32]) -> [Int] {
+    let rows = reference.count, columns = candidate.count, width = columns + 1
+    table.removeAll(keepingCapacity: true)
+    table.append(contentsOf: repeatElement(0, count: (rows + 1) * width))
+    for i in 1...rows {
+        for j in 1...columns {
+            table[i * width + j] = reference[i - 1] == candidate[j - 1] ? table[(i - 1) * width + j - 1] + 1
+                : max(table[(i - 1) * width + j], table[i * width + j - 1])
+        }
+    }
+    var positions: [Int] = []
+    var i = rows, j = columns
+    while i > 0 && j > 0 {
+        if reference[i - 1] == candidate[j - 1] {
+            positions.append(i - 1); i -= 1; j -= 1
+        } else if table[i * width + j - 1] > table[(i - 1) * width + j] {
+            j -= 1
+        } else {
+            i -= 1
+        }
+    }
+    return positions.reversed()
+}
+
+/// Summary-level LCS (ROUGE paper §3.2): for each reference sentence the union of its LCS with
+/// every candidate sentence, each token counted at most as often as both summaries hold it.
+private func summaryLevelScore(references: [[Int32]], candidates: [[Int32]]) -> ROUGEScore {
+    guard !references.isEmpty, !candidates.isEmpty else { return .zero }
+    let m = references.reduce(0) { $0 + $1.count }, n = candidates.reduce(0) { $0 + $1.count }
+    guard m > 0, n > 0 else { return .zero }
+    var referenceCounts: [Int32: Int] = [:], candidateCounts: [Int32: Int] = [:]
+    for s in references { for t in s { referenceCounts[t, default: 0] += 1 } }
+    for s in candidates { for t in s { candidateCounts[t, default: 0] += 1 } }
+    var hits = 0
+    var table: [Int32] = []
+    for reference in references {
+        var union = Set<Int>()
+        for candidate in candidates where !reference.isEmpty && !candidate.isEmpty {
+            union.formUnion(lcsPositions(reference, candidate, table: &table))
+        }
+        for position in union.sorted() {
+            let token = reference[position]
+            if candidateCounts[token, default: 0] > 0 && referenceCounts[token, default: 0] > 0 {
+                hits += 1
+                candidateCounts[token]! -= 1
+                referenceCounts[token]! -= 1
+            }
+        }
+    }
+    return ROUGEScore(precision: Double(hits) / Double(n), recall: Double(hits) / Double(m))
+}
