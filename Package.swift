@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "GPTTokenizersTests", dependencies: ["GPTTokenizers", "GPTTestSupport"]),
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
-        .testTarget(name: "GPTEvaluationTests", dependencies: ["GPTEvaluation", "GPTKernelCore", "GPTModel", "GPTTokenizers"]),
+        .testTarget(name: "GPTEvaluationTests", dependencies: ["GPTEvaluation", "GPTKernelCore", "GPTTensor", "GPTModel", "GPTTokenizers"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),
         .testTarget(name: "GPTKitTests", dependencies: ["GPTKit"]),
     ],

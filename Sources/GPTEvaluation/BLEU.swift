@@ -85,6 +85,16 @@ public struct BLEU: Sendable, Hashable {
         try score(from: corpusStatistics(hypotheses: hypotheses, references: references).reduce(.zero(maxOrder), +))
     }
 
+    /// Corpus BLEU with each segment's own references `referenceSets [N][Rᵢ]` (the count may
+    /// vary per segment: sacrebleu's `None` references; its signature then says `nrefs:var`).
+    /// - Throws: `EvaluationError.invalidInput` for no segments, a count mismatch or a segment
+    ///   without references.
+    public func corpusScore(hypotheses: [String], referenceSets: [[String]]) throws -> BLEUScore {
+        try checkSets(hypotheses: hypotheses, referenceSets: referenceSets, order: maxOrder)
+        let perSegment = parallelMap(hypotheses.count) { statistics(hypothesis: hypotheses[$0], references: referenceSets[$0]) }
+        return score(from: perSegment.reduce(.zero(maxOrder), +))
+    }
+
     /// BLEU of one `hypothesis` against its `references [R]`.
     public func sentenceScore(hypothesis: String, references: [String]) throws -> BLEUScore {
         try corpusScore(hypotheses: [hypothesis], references: references.map { [$0] })
@@ -178,10 +188,10 @@ public struct BLEU: Sendable, Hashable {
         return result
     }
 
-    /// sacrebleu's signature for this configuration, e.g.
+    /// sacrebleu's signature for this configuration (`referenceCount` nil: a varying count), e.g.
     /// `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0`.
-    public func signature(referenceCount: Int) -> String {
-        "nrefs:\(referenceCount)|case:\(lowercase ? "lc" : "mixed")|eff:\(effectiveOrder ? "yes" : "no")"
+    public func signature(referenceCount: Int?) -> String {
+        "nrefs:\(referenceCount.map(String.init) ?? "var")|case:\(lowercase ? "lc" : "mixed")|eff:\(effectiveOrder ? "yes" : "no")"
             + "|tok:\(tokenization.signatureName)|smooth:\(smoothing.signatureName)|version:\(BLEU.sacreBLEUVersion)"
     }
 }
@@ -218,4 +228,14 @@ func checkStreams(hypotheses: [String], references: [[String]], order: Int) thro
         throw EvaluationError.invalidInput(
             "reference stream \(r + 1) has \(stream.count) segments for \(hypotheses.count) hypotheses")
     }
+}
+
+/// Checks that every segment has at least one reference and the counts agree.
+func checkSets(hypotheses: [String], referenceSets: [[String]], order: Int) throws {
+    guard !hypotheses.isEmpty else { throw EvaluationError.invalidInput("no hypotheses to score") }
+    guard order >= 1 else { throw EvaluationError.invalidInput("the n-gram order must be at least 1, not \(order)") }
+    guard referenceSets.count == hypotheses.count else {
+        throw EvaluationError.invalidInput("\(referenceSets.count) reference sets for \(hypotheses.count) hypotheses")
+    }
+    if let i = referenceSets.firstIndex(where: \.isEmpty) { throw EvaluationError.invalidInput("segment \(i + 1) has no reference") }
 }

@@ -57,9 +57,11 @@ public struct BLEUScore: Sendable, Hashable, Codable, CustomStringConvertible {
     public var lengthRatio: Double { referenceLength == 0 ? 0 : Double(hypothesisLength) / Double(referenceLength) }
 
     /// sacrebleu's line: `BLEU = 35.37 66.7/40.0/25.0/14.3 (BP = 1.000 ratio = 1.000 hyp_len = 9 ref_len = 9)`.
-    public var description: String {
-        let precisionText = precisions.map { String(format: "%.1f", $0) }.joined(separator: "/")
-        return String(format: "BLEU = %.2f ", score) + precisionText
+    public var description: String { String(format: "BLEU = %.2f ", score) + verboseDescription }
+
+    /// sacrebleu's `verbose_score`: `66.7/40.0/25.0/14.3 (BP = 1.000 ratio = 1.000 hyp_len = 9 ref_len = 9)`.
+    public var verboseDescription: String {
+        precisions.map { String(format: "%.1f", $0) }.joined(separator: "/")
             + String(format: " (BP = %.3f ratio = %.3f hyp_len = %d ref_len = %d)", brevityPenalty, lengthRatio,
                      hypothesisLength, referenceLength)
     }

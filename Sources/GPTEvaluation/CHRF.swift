@@ -46,12 +46,21 @@ public struct CHRF: Sendable, Hashable {
     /// - Throws: `EvaluationError.invalidInput` for no segments, no stream, or mismatched lengths.
     public func corpusScore(hypotheses: [String], references: [[String]]) throws -> CHRFScore {
         try checkStreams(hypotheses: hypotheses, references: references, order: characterOrder + wordOrder)
-        let perSegment = parallelMap(hypotheses.count) { i in
+        return score(parallelMap(hypotheses.count) { i in
             statistics(hypothesis: hypotheses[i], references: references.map { $0[i] })
-        }
+        })
+    }
+
+    private func score(_ perSegment: [[Int]]) -> CHRFScore {
         var total = [Int](repeating: 0, count: 3 * (characterOrder + wordOrder))
         for segment in perSegment { for k in total.indices { total[k] += segment[k] } }
         return CHRFScore(score: fScore(total), name: name)
+    }
+
+    /// Corpus chrF with each segment's own references `referenceSets [N][Rᵢ]` (counts may vary).
+    public func corpusScore(hypotheses: [String], referenceSets: [[String]]) throws -> CHRFScore {
+        try checkSets(hypotheses: hypotheses, referenceSets: referenceSets, order: characterOrder + wordOrder)
+        return score(parallelMap(hypotheses.count) { statistics(hypothesis: hypotheses[$0], references: referenceSets[$0]) })
     }
 
     /// chrF of one `hypothesis` against its `references [R]`.
@@ -59,9 +68,9 @@ public struct CHRF: Sendable, Hashable {
         try corpusScore(hypotheses: [hypothesis], references: references.map { [$0] })
     }
 
-    /// sacrebleu's signature, e.g. `nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0`.
-    public func signature(referenceCount: Int) -> String {
-        "nrefs:\(referenceCount)|case:\(lowercase ? "lc" : "mixed")|eff:\(epsilonSmoothing ? "no" : "yes")"
+    /// sacrebleu's signature (`referenceCount` nil: a varying count), e.g. `nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0`.
+    public func signature(referenceCount: Int?) -> String {
+        "nrefs:\(referenceCount.map(String.init) ?? "var")|case:\(lowercase ? "lc" : "mixed")|eff:\(epsilonSmoothing ? "no" : "yes")"
             + "|nc:\(characterOrder)|nw:\(wordOrder)|space:\(includesWhitespace ? "yes" : "no")|version:\(BLEU.sacreBLEUVersion)"
     }
 
