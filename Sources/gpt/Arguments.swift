@@ -11,6 +11,7 @@ struct UsageError: Error, CustomStringConvertible {
 /// The options of one subcommand, parsed against the names it declares.
 struct Arguments {
     private var values: [String: String] = [:]
+    private var allValues: [String: [String]] = [:]
     private var flags: Set<String> = []
     private(set) var helpRequested = false
 
@@ -44,6 +45,7 @@ struct Arguments {
                     values[name] = arguments[index + 1]
                     index += 2
                 }
+                allValues[name, default: []].append(values[name]!)
             } else {
                 throw UsageError(message: "unknown option '--\(name)'")
             }
@@ -52,6 +54,8 @@ struct Arguments {
 
     func has(_ name: String) -> Bool { flags.contains(name) }
     func string(_ name: String) -> String? { values[name] }
+    /// Every value of an option given more than once (`--references A --references B`), in order.
+    func strings(_ name: String) -> [String] { allValues[name] ?? [] }
 
     func integer(_ name: String, default value: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
         guard let text = values[name] else { return value }

@@ -5,33 +5,64 @@ import GPTFiles
 
 enum EvalCommand {
     static let usage = """
-    usage: gpt eval --model PATH --data FILE [--tokenizer PATH] [--batch N] [--seq N] [--batches N]
-                    [--quantize q8_0|q4_0|q4_1|q4_k|q6_k|f16|bf16] [--dequantize] [--float-activations]
-      Mean next-token loss and perplexity of the model on consecutive windows of FILE
-      (a text, or an llm.c .bin shard). Defaults: batch 8, seq = the model's context (at most 256),
-      as many batches as the text fills (at most --batches, default 50).
-      --quantize FORMAT    evaluate the model with its matrices quantized to FORMAT in memory
-                           (GPT.quantized(to:)), to measure what quantizing costs
-      --dequantize         a GGUF in float32 from its dequantized weights (default: as stored)
-      --float-activations  Q8_0/Q4 products with float32 activations instead of 8-bit ones
+    usage: gpt eval --model PATH (--data FILE | --task FILE.jsonl) [--tokenizer PATH] [options]
+      --data FILE: sliding-window perplexity and bits per byte of the model on FILE (a text, or an
+      llm.c .bin shard: no bits per byte), as the Hugging Face perplexity recipe windows it
+      (every token after the first scored once, with the rest of its window as context).
+        --window N           tokens per window (default: the context, at most 1024)
+        --stride N           tokens between window starts (default: half a window)
+        --batch N            windows per forward pass (default 4)
+        --max-tokens N       only the first N tokens of the text
+        --quantize FORMAT    evaluate with the matrices quantized in memory to q8_0|q4_0|q4_1|q4_k|q6_k|f16|bf16
+        --dequantize         a GGUF in float32 from its dequantized weights (default: as stored)
+        --float-activations  Q8_0/Q4 products with float32 activations instead of 8-bit ones
+      --task FILE.jsonl: generates a reply for each line {"prompt": … or "messages": […],
+      "reference": … or […]} (greedy by default; chats use the model's template) and scores the
+      replies (leading and trailing whitespace trimmed) with --metric (default bleu,chrf,rouge);
+      writes generations.jsonl and scores.json to --out DIR (default: TASKNAME-eval).
+    """ + "\n" + GeneratorSetup.usage(maxTokens: 128) + """
+
+      --metric LIST        bleu, chrf, rouge (comma-separated)
+      --stem               ROUGE with the Porter stemmer
+      --json               print the result as one JSON object
     """
 
     static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, options: ["model", "data", "tokenizer", "batch", "seq", "batches", "quantize"],
-                                    switches: ["dequantize", "float-activations"])
+        let options = try Arguments(arguments, options: GeneratorSetup.optionNames.union(
+                                        ["model", "data", "task", "window", "stride", "batch", "quantize", "out", "metric"]),
+                                    switches: GeneratorSetup.switchNames.union(["json", "stem"]))
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
-        guard let dataPath = options.string("data") else { throw UsageError(message: "--data is required") }
+        switch (options.string("data"), options.string("task")) {
+        case (let data?, nil): try perplexity(path: path, dataPath: data, options: options)
+        case (nil, let taskFile?): try runTask(path: path, taskPath: taskFile, options: options)
+        case (nil, nil): throw UsageError(message: "--data FILE or --task FILE.jsonl is required")
+        default: throw UsageError(message: "give --data or --task, not both")
+        }
+    }
+
+    // MARK: - Perplexity
+
+    static func perplexity(path: String, dataPath: String, options: Arguments) throws {
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
                                            floatActivations: options.has("float-activations"))
         let url = try PathArguments.url(dataPath, option: "data")
         if let problem = Files.problemReading(url) { throw UsageError(message: "--data: \(dataPath): \(problem)") }
-        let data: TokenDataset
+        var tokens: [Int]
+        var bytes: Int?
         if url.pathExtension == "bin" {
-            data = try TokenDataset(shard: url)
+            tokens = try TokenDataset(shard: url).tokens.map(Int.init)
         } else {
             guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
-            data = try TokenDataset(contentsOf: url, tokenizer: tokenizer)
+            let text = try EvaluationFiles.text(of: url)
+            tokens = try tokenizer.encode(text)
+            if loaded.prependsBOS, let bos = tokenizer.bosTokenID { tokens.insert(bos, at: 0) }
+            bytes = text.utf8.count
+        }
+        if let limit = try options.optionalInteger("max-tokens", range: 2...Int.max), limit < tokens.count {
+            // Bits per byte needs the bytes of the tokens kept: without them, none.
+            tokens.removeLast(tokens.count - limit)
+            bytes = nil
         }
         var model = loaded.model
         if let name = options.string("quantize") {
@@ -41,12 +72,105 @@ enum EvalCommand {
             }
             model = try model.quantized(to: format, activations: options.has("float-activations") ? .float32 : .int8)
         }
-        let seq = try options.integer("seq", default: min(256, model.configuration.contextLength), range: 1...model.configuration.contextLength)
-        let batch = try options.integer("batch", default: 8, range: 1...100_000)
-        let available = max(1, (data.tokens.count - 1) / (batch * seq))
-        let batches = min(available, try options.integer("batches", default: 50, range: 1...1_000_000))
-        let loss = try model.meanLoss(on: data, batchSize: batch, sequenceLength: seq, batches: batches)
-        print(String(format: "loss %.4f  perplexity %.2f  (%d batches of %d × %d tokens)", loss, Foundation.exp(Double(loss)), batches, batch, seq))
+        let context = model.configuration.contextLength
+        let window = try options.integer("window", default: min(context, 1024), range: 2...context)
+        let stride = try options.integer("stride", default: max(1, window / 2), range: 1...window)
+        let batch = try options.integer("batch", default: 4, range: 1...4096)
+        let json = options.has("json")
+        let start = Date()
+        let result = try model.perplexity(tokens: tokens, windowLength: window, stride: stride, batchSize: batch, byteCount: bytes) { p in
+            guard !json, isatty(STDERR_FILENO) != 0 else { return }
+            let elapsed = Date().timeIntervalSince(start)
+            let remaining = elapsed / Double(p.windowsDone) * Double(p.windowCount - p.windowsDone)
+            FileHandle.standardError.write(Data("\r\u{1B}[Kwindow \(p.windowsDone)/\(p.windowCount)  ETA \(ProgressDisplay.duration(remaining))".utf8))
+        }
+        if !json, isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            var object: [String: Any] = ["loss": result.meanNegativeLogLikelihood, "perplexity": result.perplexity, "tokens": result.tokenCount,
+                                         "windows": result.windowCount, "window": window, "stride": stride,
+                                         "nll_sum": result.negativeLogLikelihood, "tokens_per_second": Double(result.tokenCount) / seconds]
+            if let bpb = result.bitsPerByte { object["bits_per_byte"] = bpb; object["bytes"] = result.byteCount }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "loss %.4f  perplexity %.4f  ", result.meanNegativeLogLikelihood, result.perplexity)
+                  + (result.bitsPerByte.map { String(format: "bits/byte %.4f  ", $0) } ?? "")
+                  + "(\(result.tokenCount) tokens scored in \(result.windowCount) windows of \(window), stride \(stride))")
+        }
+    }
+
+    // MARK: - Task
+
+    static func runTask(path: String, taskPath: String, options: Arguments) throws {
+        let taskURL = try PathArguments.url(taskPath, option: "task")
+        let examples = try EvaluationFiles.taskExamples(of: taskURL)
+        let metrics: [TextMetric]
+        do { metrics = try TextMetric.list(options.string("metric") ?? "bleu,chrf,rouge") } catch {
+            throw UsageError(message: "--metric: \(error.localizedDescription)")
+        }
+        let generator = try GeneratorSetup.make(path: path, options: options, defaultFilters: ["none"], defaultMaxTokens: 128)
+        let out = try PathArguments.url(options.string("out") ?? taskURL.deletingPathExtension().lastPathComponent + "-eval",
+                                        option: "out", creatingFolder: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let json = options.has("json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var lines: [String] = []
+        var predictions: [String] = []
+        let start = Date()
+        for (index, example) in examples.enumerated() {
+            let generation = try example.messages.map { try generator.respond(to: $0) } ?? generator.generate(prompt: example.prompt ?? "")
+            let prediction = generation.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            predictions.append(prediction)
+            let record = TaskRecord(index: index, prompt: example.prompt, messages: example.messages, generation: prediction,
+                                    references: example.references, result: generation)
+            lines.append(String(decoding: try encoder.encode(record), as: UTF8.self))
+            if !json {
+                let elapsed = Date().timeIntervalSince(start)
+                let remaining = elapsed / Double(index + 1) * Double(examples.count - index - 1)
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(index + 1)/\(examples.count) generated  ETA \(ProgressDisplay.duration(remaining))".utf8))
+            }
+        }
+        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        let scores = try MetricScores(predictions: predictions, references: examples.map(\.references), metrics: metrics,
+                                      rouge: ROUGE(stemming: options.has("stem")))
+        let scoresJSON = try ScoreCommand.json(scores, intervals: nil)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: out.appendingPathComponent("generations.jsonl"), options: .atomic)
+        try Data((scoresJSON + "\n").utf8).write(to: out.appendingPathComponent("scores.json"), options: .atomic)
+        if json {
+            print(scoresJSON)
+        } else {
+            print(scores.report)
+            print("generations and scores written to \(out.path)")
+        }
+    }
+
+    /// One line of generations.jsonl.
+    struct TaskRecord: Encodable {
+        let index: Int
+        let prompt: String?
+        let messages: [ChatMessage]?
+        let generation: String
+        let references: [String]
+        let result: FilteredGeneration
+
+        enum CodingKeys: String, CodingKey {
+            case index, prompt, messages, generation, references, verdicts
+            case finishReason = "finish_reason", promptTokens = "prompt_tokens", generatedTokens = "generated_tokens"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            try c.encodeIfPresent(prompt, forKey: .prompt)
+            try c.encodeIfPresent(messages, forKey: .messages)
+            try c.encode(generation, forKey: .generation)
+            try c.encode(references, forKey: .references)
+            try c.encode(result.finishReason, forKey: .finishReason)
+            try c.encode(result.promptTokens, forKey: .promptTokens)
+            try c.encode(result.generatedTokens, forKey: .generatedTokens)
+            try c.encode(result.verdicts, forKey: .verdicts)
+        }
     }
 }
 

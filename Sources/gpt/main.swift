@@ -8,11 +8,13 @@ usage: gpt <command> [options]      (gpt <command> --help for a command's option
 commands:
   train      train a model on a text (without --data: on generated addition problems)
   generate   continue a prompt (or, with --chat, answer it) with any model --model takes
-  eval       loss and perplexity of a model on a text
+  eval       perplexity and bits per byte on a text, or generations scored on a task file
   info       configuration and size of a model (and a GGUF's metadata)
   chat       an interactive conversation with a chat model (SmolLM2, Llama, Qwen2 GGUF files)
   tokenize   the token ids of standard input under a model's tokenizer
-  quantize   a GGUF model with its matrices in another format (q8_0, q4_0, q4_1, f16, bf16)
+  quantize   a GGUF model with its matrices in another format (q8_0, q4_0, q4_1, q4_k, q6_k, f16, bf16)
+  score      BLEU, chrF and ROUGE of predictions against references (as sacrebleu and rouge-score)
+  redteam    adversarial prompts through a model and content filters: refusal and filter rates
 Every command takes --threads N (default: GPTKIT_THREADS, else one per core).
 """
 
@@ -26,7 +28,8 @@ let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
     "train": (TrainCommand.run, TrainCommand.usage), "generate": (GenerateCommand.run, GenerateCommand.usage),
     "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
     "tokenize": (TokenizeCommand.run, TokenizeCommand.usage), "chat": (ChatCommand.run, ChatCommand.usage),
-    "quantize": (QuantizeCommand.run, QuantizeCommand.usage),
+    "quantize": (QuantizeCommand.run, QuantizeCommand.usage), "score": (ScoreCommand.run, ScoreCommand.usage),
+    "redteam": (RedTeamCommand.run, RedTeamCommand.usage),
 ]
 if ["-h", "--help", "help"].contains(command) {
     print(usage)

@@ -93,7 +93,7 @@ extension CommandLineTests {
         let info = try shell(#""$0" info --model "runs$E/one""#)
         XCTAssertEqual(info.status, 0, info.transcript)
         XCTAssertTrue(info.standardOutput.contains("training: step 3"), info.transcript)
-        let eval = try shell(#""$0" eval --model "runs$E/one" --data "data$E.txt" --seq 16 --batches 1"#)
+        let eval = try shell(#""$0" eval --model "runs$E/one" --data "data$E.txt" --window 16 --max-tokens 64"#)
         XCTAssertEqual(eval.status, 0, eval.transcript)
         // A missing non-UTF-8 file is an error naming it, not another file's.
         let missing = try shell(#""$0" train --data "nothing$E.txt" --out x"#)
