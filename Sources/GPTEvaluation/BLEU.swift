@@ -124,27 +124,39 @@ public struct BLEU: Sendable, Hashable {
                 return id
             }
         }
-        // The per-n-gram maximum count over references, and each reference's length.
-        var referenceCounts: [ArraySlice<Int32>: Int] = [:]
-        var referenceLengths: [Int] = []
-        for reference in references {
-            let tokens = ids(reference)
-            referenceLengths.append(tokens.count)
-            var counts: [ArraySlice<Int32>: Int] = [:]
-            countNGrams(tokens, maxOrder: maxOrder, into: &counts)
-            referenceCounts.merge(counts) { max($0, $1) }
-        }
+        let referenceIDs = references.map(ids)
         let tokens = ids(hypothesis)
-        var hypothesisCounts: [ArraySlice<Int32>: Int] = [:]
-        countNGrams(tokens, maxOrder: maxOrder, into: &hypothesisCounts)
+        let referenceLength = closestLength(tokens.count, referenceIDs.map(\.count))
         var matches = [Int](repeating: 0, count: maxOrder), totals = matches
-        for (gram, count) in hypothesisCounts {
-            totals[gram.count - 1] += count
-            if let limit = referenceCounts[gram] { matches[gram.count - 1] += min(count, limit) }
+        let bits = idBits(vocabulary.count)
+        if bits * maxOrder <= 64 {
+            // Packed keys (NGramCounting.swift).
+            let hypothesisIDs = tokens.map(UInt32.init)
+            let packedReferences = referenceIDs.map { $0.map(UInt32.init) }
+            for n in 1...maxOrder {
+                let counts = GramCounts(hypothesisIDs, order: n, bits: bits)
+                guard !counts.keys.isEmpty else { continue }
+                var limit = GramCounts()
+                for reference in packedReferences { limit = limit.maximum(GramCounts(reference, order: n, bits: bits)) }
+                totals[n - 1] = tokens.count - n + 1
+                matches[n - 1] = counts.matches(limit)
+            }
+        } else {
+            // The per-n-gram maximum count over references.
+            var referenceCounts: [ArraySlice<Int32>: Int] = [:]
+            for reference in referenceIDs {
+                var counts: [ArraySlice<Int32>: Int] = [:]
+                countNGrams(reference, maxOrder: maxOrder, into: &counts)
+                referenceCounts.merge(counts) { max($0, $1) }
+            }
+            var hypothesisCounts: [ArraySlice<Int32>: Int] = [:]
+            countNGrams(tokens, maxOrder: maxOrder, into: &hypothesisCounts)
+            for (gram, count) in hypothesisCounts {
+                totals[gram.count - 1] += count
+                if let limit = referenceCounts[gram] { matches[gram.count - 1] += min(count, limit) }
+            }
         }
-        return BLEUStatistics(hypothesisLength: tokens.count,
-                              referenceLength: closestLength(tokens.count, referenceLengths),
-                              matches: matches, totals: totals)
+        return BLEUStatistics(hypothesisLength: tokens.count, referenceLength: referenceLength, matches: matches, totals: totals)
     }
 
     /// BLEU from summed statistics, as sacrebleu's `compute_bleu`.

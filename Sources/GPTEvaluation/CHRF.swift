@@ -79,6 +79,7 @@ public struct CHRF: Sendable, Hashable {
     /// [hypothesis n-grams, reference n-grams, matches] per order (characters, then words) of the
     /// reference with the best F score (the first on ties).
     func statistics(hypothesis: String, references: [String]) -> [Int] {
+        if let fast = packedStatistics(hypothesis: hypothesis, references: references) { return fast }
         let orders = characterOrder + wordOrder
         let hypothesisGrams = grams(hypothesis)
         var best: [Int] = Array(repeating: 0, count: 3 * orders)
@@ -97,6 +98,53 @@ public struct CHRF: Sendable, Hashable {
                 stats.append(r.isEmpty ? 0 : hypothesisCount)
                 stats.append(r.values.reduce(0, +))
                 stats.append(matches)
+            }
+            let f = fScore(stats)
+            if f > bestF { bestF = f; best = stats }
+        }
+        return best
+    }
+
+    /// The statistics with packed n-gram keys (NGramCounting.swift), or nil when a segment has
+    /// too many distinct characters or words for the keys to fit 64 bits.
+    private func packedStatistics(hypothesis: String, references: [String]) -> [Int]? {
+        var characterIDs = CodePointIDs()
+        var wordIDs: [ArraySlice<UInt32>: UInt32] = [:]
+        func units(_ text: String) -> (characters: [UInt32], words: [UInt32]) {
+            var points = codePoints(text)
+            if lowercase { points = pythonLowercased(points) }
+            let kept = includesWhitespace ? points : removingWhitespace(points)
+            let characters = kept.map { characterIDs.id($0) }
+            guard wordOrder > 0 else { return (characters, []) }
+            let words: [UInt32] = punctuationSplitWords(points).map { word in
+                if let id = wordIDs[word] { return id }
+                let id = UInt32(wordIDs.count)
+                wordIDs[word] = id
+                return id
+            }
+            return (characters, words)
+        }
+        let hypothesisUnits = units(hypothesis)
+        let referenceUnits = references.map(units)
+        let characterBits = idBits(characterIDs.count), wordBits = idBits(wordIDs.count)
+        guard characterBits * characterOrder <= 64, wordBits * wordOrder <= 64 else { return nil }
+        func counters(_ u: (characters: [UInt32], words: [UInt32])) -> [GramCounts] {
+            (0..<characterOrder).map { GramCounts(u.characters, order: $0 + 1, bits: characterBits) }
+                + (0..<wordOrder).map { GramCounts(u.words, order: $0 + 1, bits: wordBits) }
+        }
+        let hypothesisCounts = counters(hypothesisUnits)
+        let hypothesisTotals = hypothesisCounts.map(\.total)
+        let orders = characterOrder + wordOrder
+        var best: [Int] = Array(repeating: 0, count: 3 * orders)
+        var bestF = -1.0
+        var stats = [Int](repeating: 0, count: 3 * orders)
+        for reference in referenceUnits {
+            let referenceCounts = counters(reference)
+            for k in 0..<orders {
+                let r = referenceCounts[k]
+                stats[3 * k] = r.keys.isEmpty ? 0 : hypothesisTotals[k]
+                stats[3 * k + 1] = r.total
+                stats[3 * k + 2] = hypothesisCounts[k].matches(r)
             }
             let f = fScore(stats)
             if f > bestF { bestF = f; best = stats }

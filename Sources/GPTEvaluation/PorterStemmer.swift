@@ -89,46 +89,103 @@ private func endsCVC(_ w: ArraySlice<UInt8>) -> Bool {
 
 // MARK: - Rules
 
-private func ends(_ w: Word, _ suffix: String) -> Bool {
-    let s = Array(suffix.utf8)
-    return w.count >= s.count && w[(w.count - s.count)...].elementsEqual(s)
+/// When a rule applies, given the stem left after removing its suffix (and the whole word).
+private enum Condition: Sendable {
+    case always, positiveMeasure, measureAboveOne
+    /// y → i: the stem is longer than one letter and ends with a consonant.
+    case consonantBeforeY
+    /// NLTK's logi → log: the word without "ogi" has a positive measure.
+    case logi
+    /// ion: measure > 1 and the stem ends in s or t.
+    case ion
+    /// ll → l: the word without its last letter has a measure above 1.
+    case doubleL
+
+    func holds(_ stem: ArraySlice<UInt8>, word: Word) -> Bool {
+        switch self {
+        case .always: return true
+        case .positiveMeasure: return measure(stem) > 0
+        case .measureAboveOne: return measure(stem) > 1
+        case .consonantBeforeY: return stem.count > 1 && isConsonant(stem, stem.endIndex - 1)
+        case .logi: return measure(word[..<(word.count - 3)]) > 0
+        case .ion: return measure(stem) > 1 && (stem.last == UInt8(ascii: "s") || stem.last == UInt8(ascii: "t"))
+        case .doubleL: return measure(word[..<(word.count - 1)]) > 1
+        }
+    }
 }
 
-private func stemOf(_ w: Word, removing suffix: String) -> ArraySlice<UInt8> { w[..<(w.count - suffix.utf8.count)] }
+private struct Rule: Sendable {
+    let suffix: [UInt8], replacement: [UInt8], condition: Condition
+    init(_ suffix: String, _ replacement: String, _ condition: Condition) {
+        self.suffix = Array(suffix.utf8)
+        self.replacement = Array(replacement.utf8)
+        self.condition = condition
+    }
+}
 
-private enum Condition { case always, positiveMeasure, measureAbove1 }
+@inline(__always) private func ends(_ w: Word, _ suffix: [UInt8]) -> Bool {
+    w.count >= suffix.count && w[(w.count - suffix.count)...].elementsEqual(suffix)
+}
+
+private func ends(_ w: Word, _ suffix: String) -> Bool { ends(w, Array(suffix.utf8)) }
+
+private func stemOf(_ w: Word, removing count: Int) -> ArraySlice<UInt8> { w[..<(w.count - count)] }
 
 /// NLTK's `_apply_rule_list`: the first rule whose suffix matches decides (applied or not).
-private func applyRules(_ w: Word, _ rules: [(String, String, (ArraySlice<UInt8>) -> Bool)]) -> Word {
-    for (suffix, replacement, condition) in rules where ends(w, suffix) {
-        let stem = stemOf(w, removing: suffix)
-        return condition(stem) ? Array(stem) + Array(replacement.utf8) : w
+private func applyRules(_ w: Word, _ rules: [Rule]) -> Word {
+    for rule in rules where ends(w, rule.suffix) {
+        let stem = stemOf(w, removing: rule.suffix.count)
+        return rule.condition.holds(stem, word: w) ? Array(stem) + rule.replacement : w
     }
     return w
 }
 
-private func positive(_ stem: ArraySlice<UInt8>) -> Bool { measure(stem) > 0 }
-private func aboveOne(_ stem: ArraySlice<UInt8>) -> Bool { measure(stem) > 1 }
+private let step1aRules = [Rule("sses", "ss", .always), Rule("ies", "i", .always), Rule("ss", "ss", .always), Rule("s", "", .always)]
+private let step1cRules = [Rule("y", "i", .consonantBeforeY)]
+private let step2Rules = [
+    Rule("ational", "ate", .positiveMeasure), Rule("tional", "tion", .positiveMeasure), Rule("enci", "ence", .positiveMeasure),
+    Rule("anci", "ance", .positiveMeasure), Rule("izer", "ize", .positiveMeasure), Rule("bli", "ble", .positiveMeasure),
+    Rule("alli", "al", .positiveMeasure), Rule("entli", "ent", .positiveMeasure), Rule("eli", "e", .positiveMeasure),
+    Rule("ousli", "ous", .positiveMeasure), Rule("ization", "ize", .positiveMeasure), Rule("ation", "ate", .positiveMeasure),
+    Rule("ator", "ate", .positiveMeasure), Rule("alism", "al", .positiveMeasure), Rule("iveness", "ive", .positiveMeasure),
+    Rule("fulness", "ful", .positiveMeasure), Rule("ousness", "ous", .positiveMeasure), Rule("aliti", "al", .positiveMeasure),
+    Rule("iviti", "ive", .positiveMeasure), Rule("biliti", "ble", .positiveMeasure), Rule("fulli", "ful", .positiveMeasure),
+    Rule("logi", "log", .logi),
+]
+private let step3Rules = [
+    Rule("icate", "ic", .positiveMeasure), Rule("ative", "", .positiveMeasure), Rule("alize", "al", .positiveMeasure),
+    Rule("iciti", "ic", .positiveMeasure), Rule("ical", "ic", .positiveMeasure), Rule("ful", "", .positiveMeasure),
+    Rule("ness", "", .positiveMeasure),
+]
+private let step4Rules = [
+    Rule("al", "", .measureAboveOne), Rule("ance", "", .measureAboveOne), Rule("ence", "", .measureAboveOne),
+    Rule("er", "", .measureAboveOne), Rule("ic", "", .measureAboveOne), Rule("able", "", .measureAboveOne),
+    Rule("ible", "", .measureAboveOne), Rule("ant", "", .measureAboveOne), Rule("ement", "", .measureAboveOne),
+    Rule("ment", "", .measureAboveOne), Rule("ent", "", .measureAboveOne), Rule("ion", "", .ion), Rule("ou", "", .measureAboveOne),
+    Rule("ism", "", .measureAboveOne), Rule("ate", "", .measureAboveOne), Rule("iti", "", .measureAboveOne),
+    Rule("ous", "", .measureAboveOne), Rule("ive", "", .measureAboveOne), Rule("ize", "", .measureAboveOne),
+]
+private let step5bRules = [Rule("ll", "l", .doubleL)]
 
 private func step1a(_ w: Word) -> Word {
-    if ends(w, "ies") && w.count == 4 { return Array(stemOf(w, removing: "ies")) + Array("ie".utf8) }
-    return applyRules(w, [("sses", "ss", { _ in true }), ("ies", "i", { _ in true }), ("ss", "ss", { _ in true }), ("s", "", { _ in true })])
+    if ends(w, "ies") && w.count == 4 { return Array(stemOf(w, removing: 3)) + Array("ie".utf8) }
+    return applyRules(w, step1aRules)
 }
 
 private func step1b(_ w: Word) -> Word {
-    if ends(w, "ied") { return Array(stemOf(w, removing: "ied")) + Array((w.count == 4 ? "ie" : "i").utf8) }
+    if ends(w, "ied") { return Array(stemOf(w, removing: 3)) + Array((w.count == 4 ? "ie" : "i").utf8) }
     if ends(w, "eed") {
-        let stem = stemOf(w, removing: "eed")
+        let stem = stemOf(w, removing: 3)
         return measure(stem) > 0 ? Array(stem) + Array("ee".utf8) : w
     }
     var intermediate: Word?
     for suffix in ["ed", "ing"] where ends(w, suffix) {
-        let stem = stemOf(w, removing: suffix)
+        let stem = stemOf(w, removing: suffix.utf8.count)
         if containsVowel(stem) { intermediate = Array(stem); break }
     }
     guard let s = intermediate else { return w }
     for (suffix, replacement) in [("at", "ate"), ("bl", "ble"), ("iz", "ize")] where ends(s, suffix) {
-        return Array(stemOf(s, removing: suffix)) + Array(replacement.utf8)
+        return Array(stemOf(s, removing: suffix.utf8.count)) + Array(replacement.utf8)
     }
     if endsDoubleConsonant(s[...]) {
         let last = s[s.count - 1]
@@ -137,52 +194,25 @@ private func step1b(_ w: Word) -> Word {
     return measure(s[...]) == 1 && endsCVC(s[...]) ? s + [UInt8(ascii: "e")] : s
 }
 
-private func step1c(_ w: Word) -> Word {
-    applyRules(w, [("y", "i", { $0.count > 1 && isConsonant($0, $0.endIndex - 1) })])
-}
+private func step1c(_ w: Word) -> Word { applyRules(w, step1cRules) }
 
 private func step2(_ w: Word) -> Word {
-    if ends(w, "alli") && measure(stemOf(w, removing: "alli")) > 0 {
-        return step2(Array(stemOf(w, removing: "alli")) + Array("al".utf8))
+    if ends(w, "alli") && measure(stemOf(w, removing: 4)) > 0 {
+        return step2(Array(stemOf(w, removing: 4)) + Array("al".utf8))
     }
-    let rules: [(String, String, (ArraySlice<UInt8>) -> Bool)] = [
-        ("ational", "ate", positive), ("tional", "tion", positive), ("enci", "ence", positive), ("anci", "ance", positive),
-        ("izer", "ize", positive), ("bli", "ble", positive), ("alli", "al", positive), ("entli", "ent", positive),
-        ("eli", "e", positive), ("ousli", "ous", positive), ("ization", "ize", positive), ("ation", "ate", positive),
-        ("ator", "ate", positive), ("alism", "al", positive), ("iveness", "ive", positive), ("fulness", "ful", positive),
-        ("ousness", "ous", positive), ("aliti", "al", positive), ("iviti", "ive", positive), ("biliti", "ble", positive),
-        ("fulli", "ful", positive),
-        // NLTK tests the measure of the word without "ogi" (the stem plus its "l").
-        ("logi", "log", { _ in measure(w[..<(w.count - 3)]) > 0 }),
-    ]
-    return applyRules(w, rules)
+    return applyRules(w, step2Rules)
 }
 
-private func step3(_ w: Word) -> Word {
-    applyRules(w, [("icate", "ic", positive), ("ative", "", positive), ("alize", "al", positive), ("iciti", "ic", positive),
-                   ("ical", "ic", positive), ("ful", "", positive), ("ness", "", positive)])
-}
+private func step3(_ w: Word) -> Word { applyRules(w, step3Rules) }
 
-private func step4(_ w: Word) -> Word {
-    let ion: (ArraySlice<UInt8>) -> Bool = { stem in
-        measure(stem) > 1 && (stem.last == UInt8(ascii: "s") || stem.last == UInt8(ascii: "t"))
-    }
-    return applyRules(w, [
-        ("al", "", aboveOne), ("ance", "", aboveOne), ("ence", "", aboveOne), ("er", "", aboveOne), ("ic", "", aboveOne),
-        ("able", "", aboveOne), ("ible", "", aboveOne), ("ant", "", aboveOne), ("ement", "", aboveOne), ("ment", "", aboveOne),
-        ("ent", "", aboveOne), ("ion", "", ion), ("ou", "", aboveOne), ("ism", "", aboveOne), ("ate", "", aboveOne),
-        ("iti", "", aboveOne), ("ous", "", aboveOne), ("ive", "", aboveOne), ("ize", "", aboveOne),
-    ])
-}
+private func step4(_ w: Word) -> Word { applyRules(w, step4Rules) }
 
 private func step5a(_ w: Word) -> Word {
     guard ends(w, "e") else { return w }
-    let stem = stemOf(w, removing: "e")
+    let stem = stemOf(w, removing: 1)
     let m = measure(stem)
     if m > 1 || (m == 1 && !endsCVC(stem)) { return Array(stem) }
     return w
 }
 
-private func step5b(_ w: Word) -> Word {
-    applyRules(w, [("ll", "l", { _ in measure(w[..<(w.count - 1)]) > 1 })])
-}
+private func step5b(_ w: Word) -> Word { applyRules(w, step5bRules) }

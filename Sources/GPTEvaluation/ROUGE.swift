@@ -3,6 +3,8 @@
 // letters), ROUGE-N on n-gram counts, ROUGE-L on the longest common subsequence, and summary-level
 // ROUGE-Lsum on the union LCS of newline-separated sentences.
 
+import GPTKernelCore
+
 /// One ROUGE measurement: precision, recall and their harmonic mean.
 public struct ROUGEScore: Sendable, Hashable, Codable {
     /// Matched units / prediction units.
@@ -84,10 +86,14 @@ public struct ROUGE: Sendable, Hashable {
     /// rouge-score's tokens of `text`: lowercase, non-alphanumerics as separators, stems for
     /// tokens longer than three characters when `stemming` is on.
     public func tokenize(_ text: String) -> [String] {
-        tokens(text).map { String(decoding: $0, as: UTF8.self) }
+        var cache = StemCache()
+        return tokens(text, cache: &cache).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    func tokens(_ text: String) -> [[UInt8]] {
+    /// Stems already computed (the stemmer is a pure function of the word).
+    typealias StemCache = [[UInt8]: [UInt8]]
+
+    func tokens(_ text: String, cache: inout StemCache) -> [[UInt8]] {
         // text.lower(), then [^a-z0-9]+ → " " and split: the ASCII alphanumeric runs of the lowercased text.
         let lowered = pythonLowercased(codePoints(text))
         var result: [[UInt8]] = []
@@ -103,12 +109,22 @@ public struct ROUGE: Sendable, Hashable {
         if !current.isEmpty { result.append(current) }
         guard stemming else { return result }
         let stemmer = PorterStemmer()
-        return result.map { $0.count > 3 ? Array(stemmer.stem(String(decoding: $0, as: UTF8.self)).utf8) : $0 }
-            .filter { !$0.isEmpty }
+        return result.map { token in
+            guard token.count > 3 else { return token }
+            if let stem = cache[token] { return stem }
+            let stem = Array(stemmer.stem(String(decoding: token, as: UTF8.self)).utf8)
+            cache[token] = stem
+            return stem
+        }.filter { !$0.isEmpty }
     }
 
     /// The scores of `prediction` against one `reference`.
     public func score(prediction: String, reference: String) -> [ROUGEType: ROUGEScore] {
+        var cache = StemCache()
+        return score(prediction: prediction, reference: reference, cache: &cache)
+    }
+
+    func score(prediction: String, reference: String, cache: inout StemCache) -> [ROUGEType: ROUGEScore] {
         var vocabulary: [[UInt8]: Int32] = [:]
         func ids(_ tokens: [[UInt8]]) -> [Int32] {
             tokens.map { token in
@@ -118,22 +134,27 @@ public struct ROUGE: Sendable, Hashable {
                 return id
             }
         }
-        let target = ids(tokens(reference)), candidate = ids(tokens(prediction))
+        let target = ids(tokens(reference, cache: &cache)), candidate = ids(tokens(prediction, cache: &cache))
         var result: [ROUGEType: ROUGEScore] = [:]
         for type in types {
             switch type {
             case .n(let n):
-                result[type] = ngramScore(target: target, prediction: candidate, n: n)
+                result[type] = ngramScore(target: target, prediction: candidate, n: n, vocabularySize: vocabulary.count)
             case .longestCommonSubsequence:
                 if target.isEmpty || candidate.isEmpty { result[type] = .zero; continue }
                 let length = Double(lcsLength(target, candidate))
                 result[type] = ROUGEScore(precision: length / Double(candidate.count), recall: length / Double(target.count))
             case .summaryLongestCommonSubsequence:
                 // text.split("\n") on code points ("\r\n" is one Character but two code points).
-                let sentences = { (text: String) -> [[Int32]] in
-                    text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true).map { ids(tokens(String($0))) }
+                var sentences: [[[Int32]]] = []
+                for text in [reference, prediction] {
+                    var list: [[Int32]] = []
+                    for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true) {
+                        list.append(ids(tokens(String(line), cache: &cache)))
+                    }
+                    sentences.append(list)
                 }
-                result[type] = summaryLevelScore(references: sentences(reference), candidates: sentences(prediction))
+                result[type] = summaryLevelScore(references: sentences[0], candidates: sentences[1])
             }
         }
         return result
@@ -142,7 +163,12 @@ public struct ROUGE: Sendable, Hashable {
     /// The best score per type over `references` (highest F-measure, the first on ties), as
     /// rouge-score's `score_multi`.
     public func score(prediction: String, references: [String]) -> [ROUGEType: ROUGEScore] {
-        let all = references.map { score(prediction: prediction, reference: $0) }
+        var cache = StemCache()
+        return score(prediction: prediction, references: references, cache: &cache)
+    }
+
+    func score(prediction: String, references: [String], cache: inout StemCache) -> [ROUGEType: ROUGEScore] {
+        let all = references.map { score(prediction: prediction, reference: $0, cache: &cache) }
         var best: [ROUGEType: ROUGEScore] = [:]
         for type in types {
             for scores in all {
@@ -164,25 +190,32 @@ public struct ROUGE: Sendable, Hashable {
         if let i = references.firstIndex(where: \.isEmpty) {
             throw EvaluationError.invalidInput("prediction \(i + 1) has no reference")
         }
-        return parallelMap(predictions.count) { i in
-            references[i].count == 1 ? score(prediction: predictions[i], reference: references[i][0])
-                : score(prediction: predictions[i], references: references[i])
-        }
+        // Chunks of segments, each with its own stem cache.
+        let chunks = min(predictions.count, max(1, Parallel.threadCount * 4))
+        return parallelMap(chunks) { chunk -> [[ROUGEType: ROUGEScore]] in
+            var cache = StemCache()
+            return (chunk * predictions.count / chunks..<(chunk + 1) * predictions.count / chunks).map { i in
+                references[i].count == 1 ? score(prediction: predictions[i], reference: references[i][0], cache: &cache)
+                    : score(prediction: predictions[i], references: references[i], cache: &cache)
+            }
+        }.flatMap { $0 }
     }
 }
 
 // MARK: - The measures
 
-private func ngramScore(target: [Int32], prediction: [Int32], n: Int) -> ROUGEScore {
-    var targetCounts: [ArraySlice<Int32>: Int] = [:], predictionCounts: [ArraySlice<Int32>: Int] = [:]
-    func count(_ tokens: [Int32], into counts: inout [ArraySlice<Int32>: Int]) -> Int {
-        guard tokens.count >= n else { return 0 }
-        for start in 0...(tokens.count - n) { counts[tokens[start..<(start + n)], default: 0] += 1 }
-        return tokens.count - n + 1
-    }
-    let targetTotal = count(target, into: &targetCounts), predictionTotal = count(prediction, into: &predictionCounts)
+private func ngramScore(target: [Int32], prediction: [Int32], n: Int, vocabularySize: Int) -> ROUGEScore {
+    let targetTotal = max(0, target.count - n + 1), predictionTotal = max(0, prediction.count - n + 1)
     var overlap = 0
-    for (gram, c) in targetCounts { overlap += min(c, predictionCounts[gram] ?? 0) }
+    let bits = idBits(vocabularySize)
+    if bits * n <= 64 {
+        overlap = GramCounts(target.map(UInt32.init), order: n, bits: bits).matches(GramCounts(prediction.map(UInt32.init), order: n, bits: bits))
+    } else {
+        var targetCounts: [ArraySlice<Int32>: Int] = [:], predictionCounts: [ArraySlice<Int32>: Int] = [:]
+        if targetTotal > 0 { for start in 0..<targetTotal { targetCounts[target[start..<(start + n)], default: 0] += 1 } }
+        if predictionTotal > 0 { for start in 0..<predictionTotal { predictionCounts[prediction[start..<(start + n)], default: 0] += 1 } }
+        for (gram, c) in targetCounts { overlap += min(c, predictionCounts[gram] ?? 0) }
+    }
     return ROUGEScore(precision: Double(overlap) / Double(max(predictionTotal, 1)),
                       recall: Double(overlap) / Double(max(targetTotal, 1)))
 }

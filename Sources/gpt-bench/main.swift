@@ -22,6 +22,10 @@ commands:
                                    stored-format matrix-vector products: µs, weight GB/s, ns per block
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
+  score [--text FILE] [--segments N] [--json] [--no-python]
+                                   BLEU, chrF, ROUGE segments/s vs sacrebleu and rouge-score
+  perplexity [--model FILE.gguf] [--characters N] [--window N] [--stride N] [--batch N] [--json] [--no-python]
+                                   sliding-window perplexity tokens/s vs transformers/PyTorch
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -43,6 +47,8 @@ do {
     case "load": try runLoadBenchmark(arguments: arguments)
     case "gguf": try runGGUFBenchmark(arguments: arguments)
     case "quantized": try runQuantizedBenchmark(arguments: arguments)
+    case "score": try runScoreBenchmark(arguments: arguments)
+    case "perplexity": try runPerplexityBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)
