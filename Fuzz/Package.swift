@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(name: "FuzzData", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzGGUF", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
         .executableTarget(name: "FuzzChatTemplate", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
+        .executableTarget(name: "FuzzEvaluation", dependencies: ["FuzzSupport", .product(name: "GPTKit", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

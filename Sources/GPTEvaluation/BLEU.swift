@@ -61,6 +61,8 @@ public struct BLEU: Sendable, Hashable {
     /// Average over the orders up to the last one with any n-gram in the hypothesis only, rather
     /// than always `maxOrder` (for sentence-level BLEU).
     public var effectiveOrder: Bool
+    /// Count with packed n-gram keys where they fit (tests turn it off to check the other path).
+    var usesPackedKeys = true
 
     /// A BLEU metric; the defaults are sacrebleu's `BLEU()`.
     public init(lowercase: Bool = false, tokenization: BLEUTokenization = .thirteenA, smoothing: Smoothing = .exponential,
@@ -129,7 +131,7 @@ public struct BLEU: Sendable, Hashable {
         let referenceLength = closestLength(tokens.count, referenceIDs.map(\.count))
         var matches = [Int](repeating: 0, count: maxOrder), totals = matches
         let bits = idBits(vocabulary.count)
-        if bits * maxOrder <= 64 {
+        if usesPackedKeys && bits * maxOrder <= 64 {
             // Packed keys (NGramCounting.swift).
             let hypothesisIDs = tokens.map(UInt32.init)
             let packedReferences = referenceIDs.map { $0.map(UInt32.init) }

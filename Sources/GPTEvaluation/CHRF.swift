@@ -25,6 +25,8 @@ public struct CHRF: Sendable, Hashable {
     /// chrF++.py's epsilon smoothing (average of per-order F scores) instead of sacrebleu's
     /// default effective-order averaging of precision and recall.
     public var epsilonSmoothing: Bool
+    /// Count with packed n-gram keys where they fit (tests turn it off to check the other path).
+    var usesPackedKeys = true
 
     /// A chrF metric; the defaults are sacrebleu's `CHRF()`.
     public init(characterOrder: Int = 6, wordOrder: Int = 0, beta: Int = 2, lowercase: Bool = false,
@@ -79,7 +81,7 @@ public struct CHRF: Sendable, Hashable {
     /// [hypothesis n-grams, reference n-grams, matches] per order (characters, then words) of the
     /// reference with the best F score (the first on ties).
     func statistics(hypothesis: String, references: [String]) -> [Int] {
-        if let fast = packedStatistics(hypothesis: hypothesis, references: references) { return fast }
+        if usesPackedKeys, let fast = packedStatistics(hypothesis: hypothesis, references: references) { return fast }
         let orders = characterOrder + wordOrder
         let hypothesisGrams = grams(hypothesis)
         var best: [Int] = Array(repeating: 0, count: 3 * orders)

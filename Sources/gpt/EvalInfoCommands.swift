@@ -125,13 +125,13 @@ enum EvalCommand {
             let record = TaskRecord(index: index, prompt: example.prompt, messages: example.messages, generation: prediction,
                                     references: example.references, result: generation)
             lines.append(String(decoding: try encoder.encode(record), as: UTF8.self))
-            if !json {
+            if !json, isatty(STDERR_FILENO) != 0 {
                 let elapsed = Date().timeIntervalSince(start)
                 let remaining = elapsed / Double(index + 1) * Double(examples.count - index - 1)
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(index + 1)/\(examples.count) generated  ETA \(ProgressDisplay.duration(remaining))".utf8))
             }
         }
-        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !json, isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
         let scores = try MetricScores(predictions: predictions, references: examples.map(\.references), metrics: metrics,
                                       rouge: ROUGE(stemming: options.has("stem")))
         let scoresJSON = try ScoreCommand.json(scores, intervals: nil)

@@ -32,9 +32,9 @@ enum RedTeamCommand {
         let generator = try GeneratorSetup.make(path: path, options: options, defaultFilters: ["standard"], defaultMaxTokens: 96)
         let json = options.has("json")
         let results = try RedTeam.run(prompts, generator: generator) { done, total in
-            if !json { FileHandle.standardError.write(Data("\r\(done)/\(total) prompts".utf8)) }
+            if !json, isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K\(done)/\(total) prompts".utf8)) }
         }
-        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !json, isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
         if let out = options.string("out") {
             let lines = try results.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
             try Data(lines.utf8).write(to: try PathArguments.url(out, option: "out"), options: .atomic)
