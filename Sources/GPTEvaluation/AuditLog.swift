@@ -3,6 +3,11 @@
 // half line, from any number of threads.
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One generation as the audit log records it (the prompt only as its SHA-256).
 public struct AuditRecord: Sendable, Hashable, Codable {
@@ -10,7 +15,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var time: String
     /// The model's name.
     public var model: String
-    /// SHA-256 of the prompt's UTF-8 (for chat: the rendered conversation's).
+    /// SHA-256 of the prompt's UTF-8 as sent, before any filtering (for chat: the conversation
+    /// rendered with the template).
     public var promptSHA256: String
     /// Tokens in the prompt.
     public var promptTokens: Int
@@ -39,22 +45,17 @@ public final class AuditLog: Sendable {
     public let url: URL
     private let handle: Mutex<FileHandle>
 
-    /// Opens (creating if needed) `url` for appending.
+    /// Opens (creating if needed) `url` for appending (O_APPEND: every write lands at the end,
+    /// also with other logs or processes writing the same file).
     /// - Throws: `EvaluationError.invalidFile` if it cannot be created or opened.
     public init(url: URL) throws {
         self.url = url
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw EvaluationError.invalidFile(path: url.path, reason: "cannot be created")
-            }
+        let descriptor = url.withUnsafeFileSystemRepresentation { path -> Int32 in
+            guard let path else { return -1 }
+            return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         }
-        do {
-            let file = try FileHandle(forWritingTo: url)
-            try file.seekToEnd()
-            handle = Mutex(file)
-        } catch {
-            throw EvaluationError.invalidFile(path: url.path, reason: "cannot be opened for appending")
-        }
+        guard descriptor >= 0 else { throw EvaluationError.invalidFile(path: url.path, reason: "cannot be opened for appending") }
+        handle = Mutex(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
     }
 
     /// Appends `record` as one line.
@@ -66,7 +67,6 @@ public final class AuditLog: Sendable {
         line.append(0x0A)
         try handle.withLock { file in
             do {
-                try file.seekToEnd()
                 try file.write(contentsOf: line)
             } catch {
                 throw EvaluationError.invalidFile(path: url.path, reason: "the audit record could not be written")
@@ -74,16 +74,20 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// The records in the log at `url`.
+    /// The records in the log at `url` (none for an empty log; blank lines are skipped).
     /// - Throws: `EvaluationError.invalidFile` for a line that is not a record.
     public static func records(at url: URL) throws -> [AuditRecord] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw EvaluationError.invalidFile(path: url.path, reason: "cannot be read") }
+        guard !data.isEmpty else { return [] }
         let decoder = JSONDecoder()
-        return try EvaluationFiles.splitLines(try EvaluationFiles.text(of: url)).enumerated().map { index, line in
-            do { return try decoder.decode(AuditRecord.self, from: Data(line.utf8)) } catch {
-                throw EvaluationError.invalidFile(path: url.path, reason: "line \(index + 1) is not an audit record")
+        return try EvaluationFiles.splitLines(try EvaluationFiles.text(of: url)).enumerated()
+            .filter { !$0.element.allSatisfy(\.isWhitespace) }
+            .map { index, line in
+                do { return try decoder.decode(AuditRecord.self, from: Data(line.utf8)) } catch {
+                    throw EvaluationError.invalidFile(path: url.path, reason: "line \(index + 1) is not an audit record")
+                }
             }
-        }
     }
 
-    deinit { handle.withLock { try? $0.close() } }
 }

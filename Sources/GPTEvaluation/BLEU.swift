@@ -112,7 +112,9 @@ public struct BLEU: Sendable, Hashable {
     }
 
     /// The statistics of one segment: lengths, and clipped matches and totals per order.
+    /// Without references the reference length is 0; with `maxOrder` below 1 there are no n-grams.
     public func statistics(hypothesis: String, references: [String]) -> BLEUStatistics {
+        guard maxOrder >= 1 else { return .zero(0) }
         var vocabulary: [ArraySlice<UInt32>: Int32] = [:]
         func ids(_ text: String) -> [Int32] {
             var points = codePoints(text)
@@ -128,7 +130,7 @@ public struct BLEU: Sendable, Hashable {
         }
         let referenceIDs = references.map(ids)
         let tokens = ids(hypothesis)
-        let referenceLength = closestLength(tokens.count, referenceIDs.map(\.count))
+        let referenceLength = max(0, closestLength(tokens.count, referenceIDs.map(\.count)))
         var matches = [Int](repeating: 0, count: maxOrder), totals = matches
         let bits = idBits(vocabulary.count)
         if usesPackedKeys && bits * maxOrder <= 64 {
@@ -162,25 +164,30 @@ public struct BLEU: Sendable, Hashable {
     }
 
     /// BLEU from summed statistics, as sacrebleu's `compute_bleu`.
+    /// Statistics of another order count are padded with zeros (or cut) to `maxOrder`.
     public func score(from statistics: BLEUStatistics) -> BLEUScore {
+        let order = max(0, maxOrder)
+        var statistics = statistics
+        statistics.matches = Array((statistics.matches + Array(repeating: 0, count: order)).prefix(order))
+        statistics.totals = Array((statistics.totals + Array(repeating: 0, count: order)).prefix(order))
         let sys = statistics.hypothesisLength, ref = statistics.referenceLength
         var brevityPenalty = 1.0
         if sys < ref { brevityPenalty = sys > 0 ? exp(1 - Double(ref) / Double(sys)) : 0 }
-        var precisions = [Double](repeating: 0, count: maxOrder)
+        var precisions = [Double](repeating: 0, count: order)
         var result = BLEUScore(score: 0, precisions: precisions, brevityPenalty: brevityPenalty,
                                hypothesisLength: sys, referenceLength: ref,
                                matches: statistics.matches.map(Double.init), totals: statistics.totals.map(Double.init))
-        guard statistics.matches.contains(where: { $0 != 0 }) else { return result }
+        guard order >= 1, statistics.matches.contains(where: { $0 != 0 }) else { return result }
         var mteval = 1.0
-        var order = maxOrder
-        for n in 1...maxOrder {
+        var effective = order
+        for n in 1...order {
             if case .addK(let k) = smoothing, n > 1 {
                 result.matches[n - 1] += k
                 result.totals[n - 1] += k
             }
             let correct = result.matches[n - 1], total = result.totals[n - 1]
             if total == 0 { break }
-            if effectiveOrder { order = n }
+            if effectiveOrder { effective = n }
             if correct == 0 {
                 switch smoothing {
                 case .exponential:
@@ -196,8 +203,8 @@ public struct BLEU: Sendable, Hashable {
             }
         }
         var logSum = 0.0
-        for p in precisions[..<order] { logSum += p == 0 ? -9_999_999_999 : log(p) }
-        result.score = brevityPenalty * exp(logSum / Double(order))
+        for p in precisions[..<effective] { logSum += p == 0 ? -9_999_999_999 : log(p) }
+        result.score = brevityPenalty * exp(logSum / Double(effective))
         result.precisions = precisions
         return result
     }

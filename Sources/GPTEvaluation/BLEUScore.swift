@@ -24,15 +24,19 @@ public struct BLEUStatistics: Sendable, Hashable, Codable {
 
     /// Zero counts for `order` n-gram orders.
     public static func zero(_ order: Int) -> BLEUStatistics {
-        BLEUStatistics(hypothesisLength: 0, referenceLength: 0, matches: Array(repeating: 0, count: order),
-                       totals: Array(repeating: 0, count: order))
+        BLEUStatistics(hypothesisLength: 0, referenceLength: 0, matches: Array(repeating: 0, count: max(0, order)),
+                       totals: Array(repeating: 0, count: max(0, order)))
     }
 
-    /// The element-wise sum (the corpus statistics are the sum of the segments').
+    /// The element-wise sum (the corpus statistics are the sum of the segments'); a shorter
+    /// operand counts as zeros in the orders it lacks.
     public static func + (a: BLEUStatistics, b: BLEUStatistics) -> BLEUStatistics {
-        BLEUStatistics(hypothesisLength: a.hypothesisLength + b.hypothesisLength,
-                       referenceLength: a.referenceLength + b.referenceLength,
-                       matches: zip(a.matches, b.matches).map(+), totals: zip(a.totals, b.totals).map(+))
+        func add(_ x: [Int], _ y: [Int]) -> [Int] {
+            (0..<max(x.count, y.count)).map { (($0 < x.count) ? x[$0] : 0) + (($0 < y.count) ? y[$0] : 0) }
+        }
+        return BLEUStatistics(hypothesisLength: a.hypothesisLength + b.hypothesisLength,
+                              referenceLength: a.referenceLength + b.referenceLength,
+                              matches: add(a.matches, b.matches), totals: add(a.totals, b.totals))
     }
 }
 
@@ -84,7 +88,7 @@ public enum EvaluationError: Error, LocalizedError, Sendable, Equatable {
 }
 
 /// `body(0..<count)` computed in parallel chunks, returned in order (the same for any thread count).
-func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     guard count > 0 else { return [] }
     var results = [T?](repeating: nil, count: count)
     let chunks = min(count, max(1, Parallel.threadCount * 4))

@@ -45,8 +45,10 @@ public struct CHRF: Sendable, Hashable {
     // MARK: - Scores
 
     /// Corpus chrF (0–100) of `hypotheses [N]` against reference streams `references [R][N]`.
-    /// - Throws: `EvaluationError.invalidInput` for no segments, no stream, or mismatched lengths.
+    /// - Throws: `EvaluationError.invalidInput` for no segments, no stream, mismatched lengths, or
+    ///   orders outside 0…64 (at least one above 0).
     public func corpusScore(hypotheses: [String], references: [[String]]) throws -> CHRFScore {
+        try checkOrders()
         try checkStreams(hypotheses: hypotheses, references: references, order: characterOrder + wordOrder)
         return score(parallelMap(hypotheses.count) { i in
             statistics(hypothesis: hypotheses[i], references: references.map { $0[i] })
@@ -61,8 +63,15 @@ public struct CHRF: Sendable, Hashable {
 
     /// Corpus chrF with each segment's own references `referenceSets [N][Rᵢ]` (counts may vary).
     public func corpusScore(hypotheses: [String], referenceSets: [[String]]) throws -> CHRFScore {
+        try checkOrders()
         try checkSets(hypotheses: hypotheses, referenceSets: referenceSets, order: characterOrder + wordOrder)
         return score(parallelMap(hypotheses.count) { statistics(hypothesis: hypotheses[$0], references: referenceSets[$0]) })
+    }
+
+    private func checkOrders() throws {
+        guard characterOrder >= 0, wordOrder >= 0, characterOrder <= 64, wordOrder <= 64 else {
+            throw EvaluationError.invalidInput("chrF orders must be 0…64, not \(characterOrder) and \(wordOrder)")
+        }
     }
 
     /// chrF of one `hypothesis` against its `references [R]`.
@@ -190,7 +199,7 @@ public struct CHRF: Sendable, Hashable {
     /// sacrebleu's `_compute_f_score` on [hyp, ref, match] triples.
     func fScore(_ statistics: [Int]) -> Double {
         let orders = characterOrder + wordOrder
-        let eps = 1e-16, factor = Double(beta * beta)
+        let eps = 1e-16, factor = Double(beta) * Double(beta)
         var score = 0.0, averagePrecision = 0.0, averageRecall = 0.0
         var effective = 0
         for i in 0..<orders {

@@ -9,6 +9,9 @@ import GPTTokenizers
 /// The model must have a score head (`configuration.scoreCount ≥ 1`); `scoreIndex` picks the
 /// output read, taken at the last position of the last `window` tokens of the reviewed text
 /// (the stream's hold-back is `window` × 8 scalars of text, so every reviewed stretch has context).
+/// Each review is a forward pass of the classifier over up to `window` tokens, and a stream
+/// reviews on every append: keep the classifier small, or review whole replies with
+/// `FilteredTextStream.filterWhole`.
 ///
 /// ```swift
 /// let unsafe = try ClassifierFilter(model: rewardModel, tokenizer: tokenizer, threshold: 0.5, category: "harmful")

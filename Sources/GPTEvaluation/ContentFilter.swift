@@ -88,7 +88,9 @@ public struct BlocklistFilter: ContentFilter {
             maximumLength = phrase.unicodeScalars.count + 4 * max(0, words.count - 1) + 8
         }
 
-        /// A regular-expression rule; `maximumLength` bounds what it can match (the stream's hold-back).
+        /// A regular-expression rule; `maximumLength` bounds what it can match (the stream's
+        /// hold-back). A pattern that can match more (`BEGIN.*?END`) may have its start shown
+        /// before the match is complete: a longer match stops the stream, it is not redacted.
         public init(pattern: String, category: String, action: FilterAction = .stop, maximumLength: Int = 64) {
             self.pattern = pattern
             self.category = category
@@ -125,19 +127,30 @@ public struct BlocklistFilter: ContentFilter {
     /// The longest rule.
     public var maximumMatchLength: Int { rules.map(\.maximumLength).max() ?? 1 }
 
-    /// Every match of every rule, as character ranges.
+    /// Every match of every rule, as Unicode-scalar ranges. A match longer than its rule's
+    /// `maximumLength` is reported as a stop (a stream could not have held all of it back).
     public func review(_ text: String) -> [FilterFinding] {
-        guard !rules.isEmpty else { return [] }
-        let whole = NSRange(text.startIndex..<text.endIndex, in: text)
+        guard !rules.isEmpty, !text.isEmpty else { return [] }
+        // UTF-16 offset → scalar offset (NSRegularExpression works in UTF-16), rounding a
+        // position inside a surrogate pair outward, so no match is lost or shrunk.
+        var before = [Int](repeating: 0, count: text.utf16.count + 1), after = before
+        var u = 0
+        for (k, scalar) in text.unicodeScalars.enumerated() {
+            let width = UTF16.width(scalar)
+            before[u] = k; after[u] = k
+            if width == 2 { before[u + 1] = k; after[u + 1] = k + 1 }
+            u += width
+        }
+        before[u] = text.unicodeScalars.count; after[u] = text.unicodeScalars.count
+        let whole = NSRange(location: 0, length: text.utf16.count)
         var findings: [FilterFinding] = []
         for (rule, expression) in zip(rules, expressions) {
-            for match in expression.matches(in: text, range: whole) {
-                guard let range = Range(match.range, in: text), !range.isEmpty else { continue }
-                let scalars = text.unicodeScalars
-                let start = scalars.distance(from: scalars.startIndex, to: range.lowerBound)
-                let length = scalars.distance(from: range.lowerBound, to: range.upperBound)
-                findings.append(FilterFinding(range: start..<(start + length), action: rule.action, category: rule.category,
-                                              reason: "matched \(rule.pattern)"))
+            for match in expression.matches(in: text, range: whole) where match.range.length > 0 {
+                let start = before[match.range.location], end = after[match.range.location + match.range.length]
+                guard start < end else { continue }
+                let tooLong = end - start > rule.maximumLength
+                findings.append(FilterFinding(range: start..<end, action: tooLong ? .stop : rule.action, category: rule.category,
+                                              reason: "matched \(rule.pattern)" + (tooLong ? " over more than its \(rule.maximumLength) characters" : "")))
             }
         }
         return findings
@@ -161,7 +174,12 @@ extension BlocklistFilter {
             case (let phrase?, nil) where !phrase.allSatisfy(\.isWhitespace):
                 rules.append(Rule(phrase: phrase, category: category, action: action))
             case (nil, let pattern?) where !pattern.isEmpty:
-                let length = object["max_length"] as? Int ?? 64
+                let length: Int
+                switch object["max_length"] {
+                case nil: length = 64
+                case let number as Int: length = number
+                default: throw bad("\"max_length\" must be a whole number")
+                }
                 guard (1...100_000).contains(length) else { throw bad("\"max_length\" must be 1…100000") }
                 rules.append(Rule(pattern: pattern, category: category, action: action, maximumLength: length))
             default:

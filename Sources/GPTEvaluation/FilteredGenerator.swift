@@ -98,10 +98,10 @@ public struct FilteredGenerator: Sendable {
     /// Continues `prompt` (plain text), streaming the shown text to `onText`.
     public func generate(prompt: String, onText: (String) throws -> Void = { _ in }) throws -> FilteredGeneration {
         var promptStream = FilteredTextStream(filters: filters, stage: .prompt)
-        guard let prompt = try promptStream.filterWhole(prompt) else {
+        guard let shown = try promptStream.filterWhole(prompt) else {
             return try refused(promptStream.verdicts, hashing: prompt)
         }
-        var ids = try tokenizer.encode(prompt)
+        var ids = try tokenizer.encode(shown)
         if let sentencePiece = tokenizer as? SentencePieceTokenizer, sentencePiece.addsBOSToken, let bos = tokenizer.bosTokenID {
             ids.insert(bos, at: 0)
         }
@@ -112,6 +112,8 @@ public struct FilteredGenerator: Sendable {
     /// - Throws: `EvaluationError.invalidInput` without a chat format; template and model errors.
     public func respond(to messages: [ChatMessage], onText: (String) throws -> Void = { _ in }) throws -> FilteredGeneration {
         guard let chat else { throw EvaluationError.invalidInput("this model has no chat template: give a \"prompt\" instead of \"messages\"") }
+        // The audit log hashes the conversation as sent, rendered, before any filtering.
+        let sent = try chat.template.render(messages: messages, addGenerationPrompt: true, bosToken: chat.bosToken, eosToken: chat.eosToken)
         var verdicts: [FilterVerdict] = []
         var filtered: [ChatMessage] = []
         for message in messages {
@@ -119,12 +121,12 @@ public struct FilteredGenerator: Sendable {
             var stream = FilteredTextStream(filters: filters, stage: .prompt)
             let content = try stream.filterWhole(message.content)
             verdicts += stream.verdicts
-            guard let content else { return try refused(verdicts, hashing: messages.map(\.content).joined(separator: "\n")) }
+            guard let content else { return try refused(verdicts, hashing: sent) }
             filtered.append(ChatMessage(role: message.role, content: content))
         }
         let rendered = try chat.template.render(messages: filtered, addGenerationPrompt: true, bosToken: chat.bosToken, eosToken: chat.eosToken)
         let ids = try tokenizer.encodeParsingSpecialTokens(rendered)
-        return try run(promptIDs: ids, hashing: rendered, promptVerdicts: verdicts, stopTokens: chat.stopTokens, onText: onText)
+        return try run(promptIDs: ids, hashing: sent, promptVerdicts: verdicts, stopTokens: chat.stopTokens, onText: onText)
     }
 
     // MARK: - Running

@@ -21,6 +21,14 @@ public struct FilterVerdict: Sendable, Hashable, Codable {
 
 /// Text from a generator, filtered as it streams.
 ///
+/// Each append reviews the undecided text with a tail of decided text before it (for context).
+/// Only text that no finding can still reach is decided: everything but the last
+/// `maximumMatchLength − 1` scalars, and nothing from the start of a finding that runs into those
+/// (more text may lengthen it, or cancel it). So a phrase split across tokens is always seen
+/// whole before any of it is released, a redacted span is never released, and the output is the
+/// same however the text is cut into pieces. A finding that reaches back into decided text (a
+/// match longer than its filter's `maximumMatchLength`) stops the stream rather than leak.
+///
 /// ```swift
 /// var stream = FilteredTextStream(filters: [blocklist])
 /// for chunk in chunks {
@@ -42,7 +50,9 @@ public struct FilteredTextStream: Sendable {
     /// All text released so far.
     public private(set) var released = ""
 
+    /// Undecided text, as it arrived.
     private var pending: [Unicode.Scalar] = []
+    /// The last decided scalars, as they arrived (context for the next review).
     private var tail: [Unicode.Scalar] = []
     private let holdBack: Int
     private let stage: FilterVerdict.Stage
@@ -75,57 +85,78 @@ public struct FilteredTextStream: Sendable {
     }
 
     private mutating func process(final: Bool) throws -> String {
-        guard !filters.isEmpty else {
-            let out = scalarString(pending)
-            pending.removeAll()
-            released += out
-            return out
-        }
         let window = tail + pending
-        let text = scalarString(window)
-        var stopAt: Int?
-        var redactions: [(range: Range<Int>, verdict: FilterVerdict)] = []
-        for filter in filters {
-            for finding in try filter.review(text) {
-                // Findings wholly inside the tail were dealt with when that text was pending.
-                guard finding.range.upperBound > tail.count else { continue }
-                let range = max(finding.range.lowerBound, tail.count)..<min(finding.range.upperBound, window.count)
-                let verdict = FilterVerdict(stage: stage, filter: filter.name, action: finding.action, category: finding.category,
-                                            reason: finding.reason)
-                if finding.action == .stop {
-                    if stopAt == nil || range.lowerBound < stopAt! { stopAt = range.lowerBound; stopVerdict = verdict }
-                } else {
-                    redactions.append((range, verdict))
+        let decided = tail.count
+        // Everything before `end` is beyond the reach of text still to come.
+        var end = final ? window.count : max(decided, window.count - holdBack)
+        var findings: [(range: Range<Int>, verdict: FilterVerdict)] = []
+        var reachedBack: FilterVerdict?
+        if !filters.isEmpty {
+            let text = scalarString(window)
+            for filter in filters {
+                for finding in try filter.review(text) {
+                    let lower = min(max(finding.range.lowerBound, 0), window.count)
+                    let upper = min(max(finding.range.upperBound, 0), window.count)
+                    guard lower < upper, upper > decided else { continue }  // empty, or decided already
+                    let verdict = FilterVerdict(stage: stage, filter: filter.name, action: finding.action, category: finding.category,
+                                                reason: finding.reason)
+                    if lower < decided {
+                        // It starts in text already shown: longer than the filter said a match can be.
+                        if reachedBack == nil {
+                            reachedBack = FilterVerdict(stage: stage, filter: filter.name, action: .stop, category: finding.category,
+                                                        reason: finding.reason + " (a match longer than the filter's maximum length)")
+                        }
+                        continue
+                    }
+                    findings.append((lower..<upper, verdict))
                 }
             }
         }
-        // Rebuild the pending text with redactions (overlaps merged), up to a stop if any.
-        let end = stopAt ?? window.count
-        redactions.sort { $0.range.lowerBound < $1.range.lowerBound }
+        if let reachedBack {
+            stopVerdict = reachedBack
+            verdicts.append(reachedBack)
+            pending.removeAll()
+            return ""
+        }
+        // Findings that run past the decidable part are not final: decide only up to their start.
+        var moved = true
+        while moved {
+            moved = false
+            for f in findings where f.range.lowerBound < end && f.range.upperBound > end {
+                end = f.range.lowerBound
+                moved = true
+            }
+        }
+        let decidable = findings.filter { $0.range.upperBound <= end }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        // The earliest stop ends the stream there.
+        if let stop = decidable.filter({ $0.verdict.action == .stop }).min(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            end = stop.range.lowerBound
+            stopVerdict = stop.verdict
+        }
         var output: [Unicode.Scalar] = []
-        var position = tail.count
-        var lastRedactionEnd = 0
-        for (range, verdict) in redactions where range.lowerBound < end {
-            if range.upperBound <= position { continue }
-            if range.lowerBound > position { output.append(contentsOf: window[position..<range.lowerBound]) }
-            if range.lowerBound >= position { output.append(contentsOf: replacement.unicodeScalars) }
-            position = min(range.upperBound, end)
+        var position = decided
+        for (range, verdict) in decidable where verdict.action == .redact && range.lowerBound < end {
+            if range.upperBound <= position { continue }  // inside a span already redacted
+            if range.lowerBound >= position {
+                output.append(contentsOf: window[position..<range.lowerBound])
+                output.append(contentsOf: replacement.unicodeScalars)
+            }  // else it extends the span just redacted
+            position = max(position, range.upperBound)
             verdicts.append(verdict)
-            lastRedactionEnd = output.count
         }
         if position < end { output.append(contentsOf: window[position..<end]) }
-        if let stopVerdict { verdicts.append(stopVerdict) }
-        let releasable: Int
-        if final || stopVerdict != nil {
-            releasable = output.count
+        if let stopVerdict {
+            verdicts.append(stopVerdict)
+            pending.removeAll()
         } else {
-            releasable = max(lastRedactionEnd, output.count - holdBack)
+            let consumed = max(end, position)
+            tail.append(contentsOf: window[decided..<consumed])
+            pending = Array(window[consumed...])
+            let keep = holdBack + 1
+            if tail.count > keep { tail.removeFirst(tail.count - keep) }
         }
-        let shown = scalarString(output[..<releasable])
-        pending = stopVerdict != nil ? [] : Array(output[releasable...])
+        let shown = scalarString(output)
         released += shown
-        tail.append(contentsOf: output[..<releasable])
-        if tail.count > holdBack + 1 { tail.removeFirst(tail.count - holdBack - 1) }
         return shown
     }
 }

@@ -1,8 +1,10 @@
 // Perplexity with a sliding window (the Hugging Face perplexity recipe): windows of `W` tokens
 // starting every `S` tokens; each window scores only the tokens the previous one did not reach,
-// with all of the window before them as context. Every token after the first is scored exactly
-// once, so the mean is over tokens (the recipe's `num_valid_tokens - batch_size` weighting of
-// each window's mean loss undercounts one token per window after the first; this does not).
+// with all of the window before them as context. With S < W every token after the first is
+// scored exactly once; with S = W (no overlap) the first token of each window has no context in
+// it and is not scored, as in the recipe. The mean is over scored tokens (the recipe's
+// `num_valid_tokens - batch_size` weighting of each window's mean loss undercounts one token per
+// overlapping window; this does not).
 import Foundation
 import GPTModel
 import GPTTensor
@@ -10,7 +12,7 @@ import GPTTokenizers
 
 /// The result of `GPT.perplexity`: the summed negative log-likelihood and what follows from it.
 public struct PerplexityResult: Sendable, Hashable, Codable {
-    /// Tokens scored (every token but the first).
+    /// Tokens scored (every token but the first when windows overlap; see `GPT.perplexity`).
     public var tokenCount: Int
     /// Σ −log p(token | context), in nats.
     public var negativeLogLikelihood: Double
@@ -47,7 +49,8 @@ func perplexityWindows(tokenCount: Int, window: Int, stride: Int) -> [(begin: In
     var begin = 0, previousEnd = 0
     while true {
         let end = min(begin + window, tokenCount)
-        windows.append((begin, end, max(previousEnd, begin + 1)))
+        let first = max(previousEnd, begin + 1)
+        if first < end { windows.append((begin, end, first)) }  // a last window of one token scores nothing
         previousEnd = end
         if end == tokenCount { break }
         begin += stride
@@ -58,7 +61,9 @@ func perplexityWindows(tokenCount: Int, window: Int, stride: Int) -> [(begin: In
 extension GPT {
     /// The sliding-window perplexity of `tokens [N]`: windows of `windowLength` tokens (default:
     /// the context length) every `stride` tokens (default: half a window), `batchSize` windows
-    /// per forward pass. Pass `byteCount` (the text's UTF-8 bytes) for bits per byte.
+    /// per forward pass. Pass `byteCount` (the text's UTF-8 bytes) for bits per byte. With
+    /// `stride < windowLength` every token after the first is scored once; with `stride ==
+    /// windowLength` the first token of each window is not (it has no context in its window).
     ///
     /// ```swift
     /// let result = try model.perplexity(tokens: ids, windowLength: 512, stride: 256, batchSize: 4)
@@ -73,7 +78,7 @@ extension GPT {
         let window = windowLength ?? context
         let stride = stride ?? max(1, window / 2)
         guard tokens.count >= 2 else { throw EvaluationError.invalidInput("perplexity needs at least 2 tokens, got \(tokens.count)") }
-        guard (2...context).contains(window) else {
+        guard window >= 2, window <= context else {
             throw EvaluationError.invalidInput("the window must be 2…\(context) tokens (the context), not \(window)")
         }
         guard (1...window).contains(stride) else { throw EvaluationError.invalidInput("the stride must be 1…\(window), not \(stride)") }

@@ -68,7 +68,7 @@ public enum ROUGEType: Sendable, Hashable, Codable, CustomStringConvertible {
 ///
 /// ```swift
 /// let scorer = ROUGE(stemming: true)
-/// let scores = scorer.score(prediction: "The cats sat.", reference: "the cat sat down")
+/// let scores = try scorer.score(prediction: "The cats sat.", reference: "the cat sat down")
 /// scores[.n(1)]!.fmeasure                      // 0.857…
 /// ```
 public struct ROUGE: Sendable, Hashable {
@@ -119,12 +119,14 @@ public struct ROUGE: Sendable, Hashable {
     }
 
     /// The scores of `prediction` against one `reference`.
-    public func score(prediction: String, reference: String) -> [ROUGEType: ROUGEScore] {
+    /// - Throws: `EvaluationError.invalidInput` when a ROUGE-Lsum sentence pair is too long for
+    ///   its LCS table (over 2^28 cells, 1 GiB) or a ROUGE-N has n < 1.
+    public func score(prediction: String, reference: String) throws -> [ROUGEType: ROUGEScore] {
         var cache = StemCache()
-        return score(prediction: prediction, reference: reference, cache: &cache)
+        return try score(prediction: prediction, reference: reference, cache: &cache)
     }
 
-    func score(prediction: String, reference: String, cache: inout StemCache) -> [ROUGEType: ROUGEScore] {
+    func score(prediction: String, reference: String, cache: inout StemCache) throws -> [ROUGEType: ROUGEScore] {
         var vocabulary: [[UInt8]: Int32] = [:]
         func ids(_ tokens: [[UInt8]]) -> [Int32] {
             tokens.map { token in
@@ -139,6 +141,7 @@ public struct ROUGE: Sendable, Hashable {
         for type in types {
             switch type {
             case .n(let n):
+                guard n >= 1 else { throw EvaluationError.invalidInput("ROUGE-N needs n ≥ 1, not \(n)") }
                 result[type] = ngramScore(target: target, prediction: candidate, n: n, vocabularySize: vocabulary.count)
             case .longestCommonSubsequence:
                 if target.isEmpty || candidate.isEmpty { result[type] = .zero; continue }
@@ -154,7 +157,7 @@ public struct ROUGE: Sendable, Hashable {
                     }
                     sentences.append(list)
                 }
-                result[type] = summaryLevelScore(references: sentences[0], candidates: sentences[1])
+                result[type] = try summaryLevelScore(references: sentences[0], candidates: sentences[1])
             }
         }
         return result
@@ -162,13 +165,14 @@ public struct ROUGE: Sendable, Hashable {
 
     /// The best score per type over `references` (highest F-measure, the first on ties), as
     /// rouge-score's `score_multi`.
-    public func score(prediction: String, references: [String]) -> [ROUGEType: ROUGEScore] {
+    public func score(prediction: String, references: [String]) throws -> [ROUGEType: ROUGEScore] {
         var cache = StemCache()
-        return score(prediction: prediction, references: references, cache: &cache)
+        return try score(prediction: prediction, references: references, cache: &cache)
     }
 
-    func score(prediction: String, references: [String], cache: inout StemCache) -> [ROUGEType: ROUGEScore] {
-        let all = references.map { score(prediction: prediction, reference: $0, cache: &cache) }
+    func score(prediction: String, references: [String], cache: inout StemCache) throws -> [ROUGEType: ROUGEScore] {
+        var all: [[ROUGEType: ROUGEScore]] = []
+        for reference in references { all.append(try score(prediction: prediction, reference: reference, cache: &cache)) }
         var best: [ROUGEType: ROUGEScore] = [:]
         for type in types {
             for scores in all {
@@ -181,9 +185,11 @@ public struct ROUGE: Sendable, Hashable {
     }
 
     /// The scores of every pair `[N]` (predictions and references of one length), in parallel.
-    /// - Throws: `EvaluationError.invalidInput` for no pairs or mismatched counts.
+    /// - Throws: `EvaluationError.invalidInput` for no pairs, mismatched counts, a prediction
+    ///   without references or a ROUGE-N with n < 1.
     public func scores(predictions: [String], references: [[String]]) throws -> [[ROUGEType: ROUGEScore]] {
         guard !predictions.isEmpty else { throw EvaluationError.invalidInput("no predictions to score") }
+        for case .n(let n) in types where n < 1 { throw EvaluationError.invalidInput("ROUGE-N needs n ≥ 1, not \(n)") }
         guard predictions.count == references.count else {
             throw EvaluationError.invalidInput("\(predictions.count) predictions for \(references.count) references")
         }
@@ -192,19 +198,23 @@ public struct ROUGE: Sendable, Hashable {
         }
         // Chunks of segments, each with its own stem cache.
         let chunks = min(predictions.count, max(1, Parallel.threadCount * 4))
-        return parallelMap(chunks) { chunk -> [[ROUGEType: ROUGEScore]] in
+        let results = parallelMap(chunks) { chunk -> Result<[[ROUGEType: ROUGEScore]], any Error> in
             var cache = StemCache()
-            return (chunk * predictions.count / chunks..<(chunk + 1) * predictions.count / chunks).map { i in
-                references[i].count == 1 ? score(prediction: predictions[i], reference: references[i][0], cache: &cache)
-                    : score(prediction: predictions[i], references: references[i], cache: &cache)
+            return Result {
+                try (chunk * predictions.count / chunks..<(chunk + 1) * predictions.count / chunks).map { i in
+                    references[i].count == 1 ? try score(prediction: predictions[i], reference: references[i][0], cache: &cache)
+                        : try score(prediction: predictions[i], references: references[i], cache: &cache)
+                }
             }
-        }.flatMap { $0 }
+        }
+        return try results.flatMap { try $0.get() }
     }
 }
 
 // MARK: - The measures
 
 private func ngramScore(target: [Int32], prediction: [Int32], n: Int, vocabularySize: Int) -> ROUGEScore {
+    guard n >= 1 else { return .zero }  // rouge-score refuses n < 1; `scores` throws for it
     let targetTotal = max(0, target.count - n + 1), predictionTotal = max(0, prediction.count - n + 1)
     var overlap = 0
     let bits = idBits(vocabularySize)
@@ -260,7 +270,7 @@ private func lcsPositions(_ reference: [Int32], _ candidate: [Int32], table: ino
 
 /// Summary-level LCS (ROUGE paper §3.2): for each reference sentence the union of its LCS with
 /// every candidate sentence, each token counted at most as often as both summaries hold it.
-private func summaryLevelScore(references: [[Int32]], candidates: [[Int32]]) -> ROUGEScore {
+private func summaryLevelScore(references: [[Int32]], candidates: [[Int32]]) throws -> ROUGEScore {
     guard !references.isEmpty, !candidates.isEmpty else { return .zero }
     let m = references.reduce(0) { $0 + $1.count }, n = candidates.reduce(0) { $0 + $1.count }
     guard m > 0, n > 0 else { return .zero }
@@ -272,6 +282,9 @@ private func summaryLevelScore(references: [[Int32]], candidates: [[Int32]]) -> 
     for reference in references {
         var union = Set<Int>()
         for candidate in candidates where !reference.isEmpty && !candidate.isEmpty {
+            guard (reference.count + 1).multipliedReportingOverflow(by: candidate.count + 1).partialValue <= 1 << 28 else {
+                throw EvaluationError.invalidInput("a ROUGE-Lsum sentence pair of \(reference.count) × \(candidate.count) tokens is too long")
+            }
             union.formUnion(lcsPositions(reference, candidate, table: &table))
         }
         for position in union.sorted() {

@@ -45,25 +45,24 @@ extension ROUGE {
         guard samples >= 1 else { throw EvaluationError.invalidInput("bootstrap needs at least one sample, not \(samples)") }
         guard (0...1).contains(confidence) else { throw EvaluationError.invalidInput("confidence \(confidence) is outside 0…1") }
         let types = Array(Set(scores.flatMap(\.keys))).sorted { $0.description < $1.description }
-        // One resampling of segment indices serves every type, as numpy's shared matrix rows do.
+        // As rouge-score's aggregate(): each type is resampled on its own (its precision, recall
+        // and F share the rows), the types one after another from one generator.
         var generator = RandomGenerator(seed: seed)
         let n = scores.count
-        var means = [[Double]](repeating: [], count: types.count * 3)
-        for _ in 0..<samples {
-            var sums = [Double](repeating: 0, count: types.count * 3)
-            for _ in 0..<n {
-                let row = scores[Int.random(in: 0..<n, using: &generator)]
-                for (k, type) in types.enumerated() {
-                    let s = row[type] ?? .zero
-                    sums[3 * k] += s.precision; sums[3 * k + 1] += s.recall; sums[3 * k + 2] += s.fmeasure
-                }
-            }
-            for k in sums.indices { means[k].append(sums[k] / Double(n)) }
-        }
         let delta = (1 - confidence) / 2
         var result: [ROUGEType: ROUGEInterval] = [:]
-        for (k, type) in types.enumerated() {
-            let sorted = (0..<3).map { means[3 * k + $0].sorted() }
+        for type in types {
+            let rows = scores.map { $0[type] ?? .zero }
+            var means = [[Double]](repeating: [], count: 3)
+            for _ in 0..<samples {
+                var p = 0.0, r = 0.0, f = 0.0
+                for _ in 0..<n {
+                    let s = rows[Int.random(in: 0..<n, using: &generator)]
+                    p += s.precision; r += s.recall; f += s.fmeasure
+                }
+                means[0].append(p / Double(n)); means[1].append(r / Double(n)); means[2].append(f / Double(n))
+            }
+            let sorted = means.map { $0.sorted() }
             func bound(_ q: Double) -> ROUGEScore {
                 ROUGEScore(precision: percentile(sorted[0], q), recall: percentile(sorted[1], q), fmeasure: percentile(sorted[2], q))
             }

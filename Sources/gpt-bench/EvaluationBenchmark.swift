@@ -183,7 +183,9 @@ model = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os
 t, W, S, B = cfg["tokens"], cfg["window"], cfg["stride"], cfg["batch"]
 windows, begin, prev = [], 0, 0
 while True:
-    end = min(begin + W, len(t)); windows.append((begin, end, max(prev, begin + 1))); prev = end
+    end = min(begin + W, len(t)); first = max(prev, begin + 1)
+    if first < end: windows.append((begin, end, first))
+    prev = end
     if end == len(t): break
     begin += S
 nll, count = 0.0, 0

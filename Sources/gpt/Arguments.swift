@@ -77,6 +77,13 @@ struct Arguments {
         return number
     }
 
+    /// A `Double` option (parsed as a Double: a metric's parameter must not lose digits), or nil.
+    func optionalDouble(_ name: String) throws -> Double? {
+        guard let text = values[name] else { return nil }
+        guard let number = Double(text), number.isFinite else { throw UsageError(message: "--\(name) expects a number, got '\(text)'") }
+        return number
+    }
+
     func optionalFloat(_ name: String, range: ClosedRange<Float> = 0...Float.greatestFiniteMagnitude) throws -> Float? {
         values[name] == nil ? nil : try float(name, default: 0, range: range)
     }

@@ -8,7 +8,7 @@ enum EvalCommand {
     usage: gpt eval --model PATH (--data FILE | --task FILE.jsonl) [--tokenizer PATH] [options]
       --data FILE: sliding-window perplexity and bits per byte of the model on FILE (a text, or an
       llm.c .bin shard: no bits per byte), as the Hugging Face perplexity recipe windows it
-      (every token after the first scored once, with the rest of its window as context).
+      (each window scores the tokens the last one did not reach, with the rest of it as context).
         --window N           tokens per window (default: the context, at most 1024)
         --stride N           tokens between window starts (default: half a window)
         --batch N            windows per forward pass (default 4)
@@ -73,6 +73,7 @@ enum EvalCommand {
             model = try model.quantized(to: format, activations: options.has("float-activations") ? .float32 : .int8)
         }
         let context = model.configuration.contextLength
+        guard context >= 2 else { throw UsageError(message: "the model's context (\(context)) is too short for perplexity") }
         let window = try options.integer("window", default: min(context, 1024), range: 2...context)
         let stride = try options.integer("stride", default: max(1, window / 2), range: 1...window)
         let batch = try options.integer("batch", default: 4, range: 1...4096)

@@ -30,7 +30,7 @@ enum ScoreCommand {
         do { metrics = try TextMetric.list(options.string("metric") ?? "bleu") } catch { throw UsageError(message: "--metric: \(error.localizedDescription)") }
         let (predictions, references) = try inputs(options)
         let smoothingName = options.string("smooth") ?? "exp"
-        let smoothValue = try options.optionalFloat("smooth-value").map(Double.init)
+        let smoothValue = try options.optionalDouble("smooth-value")
         guard let smoothing = BLEU.Smoothing(name: smoothingName, value: smoothValue) else {
             throw UsageError(message: "--smooth must be exp, none, floor or add-k, not '\(smoothingName)'")
         }

@@ -116,3 +116,16 @@ final class FilteredGenerationTests: XCTestCase {
         XCTAssertTrue(String(decoding: encoded, as: UTF8.self).contains("\"filter_rate\":1"))
     }
 }
+
+extension FilteredGenerationTests {
+    func testAuditLogsShareAFileAndAnEmptyLogHasNoRecords() throws {
+        let url = try temporaryDirectory(self).appendingPathComponent("audit.jsonl")
+        let first = try AuditLog(url: url), second = try AuditLog(url: url)
+        XCTAssertEqual(try AuditLog.records(at: url), [])
+        for i in 0..<10 {
+            try (i.isMultiple(of: 2) ? first : second).append(AuditRecord(time: "t", model: "m", promptSHA256: "h", promptTokens: i,
+                                                                           generatedTokens: 0, finishReason: "stop", verdicts: []))
+        }
+        XCTAssertEqual(try AuditLog.records(at: url).map(\.promptTokens), Array(0..<10))
+    }
+}

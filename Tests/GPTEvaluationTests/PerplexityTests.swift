@@ -96,3 +96,18 @@ final class PerplexityTests: XCTestCase {
         XCTAssertThrowsError(try model.perplexity(tokens: [1, 2, 9999]))
     }
 }
+
+extension PerplexityTests {
+    func testWindowsWithoutATokenToScoreAreSkipped() throws {
+        // 2·W + 1 tokens with stride W: the last window would hold one token and score nothing.
+        let windows = perplexityWindows(tokenCount: 9, window: 4, stride: 4)
+        XCTAssertEqual(windows.map(\.begin), [0, 4])
+        XCTAssertEqual(windows.map(\.end), [4, 8])
+        let url = sharedDataDirectory.appendingPathComponent("stories260K/stories260K.bin")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("\(url.path) is absent") }
+        let model = try GPT(llama2cCheckpointAt: url)
+        let result = try model.perplexity(tokens: [1, 403, 407, 261, 378, 432, 383, 286, 261], windowLength: 4, stride: 4)
+        XCTAssertEqual(result.tokenCount, 6)
+        XCTAssertEqual(result.windowCount, 2)
+    }
+}

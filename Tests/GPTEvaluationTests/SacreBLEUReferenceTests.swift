@@ -107,3 +107,22 @@ final class SacreBLEUReferenceTests: XCTestCase {
         XCTAssertThrowsError(try BLEU(maxOrder: 0).corpusScore(hypotheses: ["a"], references: [["a"]]))
     }
 }
+
+/// Options and statistics outside the usual ranges are errors or well-defined, never traps.
+final class MetricEdgeTests: XCTestCase {
+    func testUnusualOrdersAndStatistics() throws {
+        XCTAssertThrowsError(try CHRF(wordOrder: -1).corpusScore(hypotheses: ["a"], references: [["a"]]))
+        XCTAssertThrowsError(try CHRF(characterOrder: -1, wordOrder: 2).corpusScore(hypotheses: ["a"], references: [["a"]]))
+        XCTAssertEqual(try CHRF(beta: 4_000_000_000).corpusScore(hypotheses: ["abc"], references: [["abc"]]).score, 100, accuracy: 1e-9)
+        XCTAssertEqual(BLEU(maxOrder: 0).statistics(hypothesis: "a b", references: ["a b"]), .zero(0))
+        XCTAssertEqual(BLEU(maxOrder: 0).score(from: BLEUStatistics(hypothesisLength: 1, referenceLength: 1, matches: [1], totals: [1])).score, 0)
+        let short = BLEUStatistics(hypothesisLength: 1, referenceLength: 1, matches: [1], totals: [1])
+        XCTAssertEqual(BLEU().score(from: short).precisions.count, 4)
+        XCTAssertEqual((short + .zero(4)).matches, [1, 0, 0, 0])
+        XCTAssertEqual(BLEU().statistics(hypothesis: "a b", references: []).referenceLength, 0)
+        XCTAssertEqual(BLEUStatistics.zero(-1).matches, [])
+        XCTAssertThrowsError(try ROUGE(types: [.n(0)]).scores(predictions: ["a"], references: [["a"]]))
+        XCTAssertThrowsError(try ROUGE(types: [.n(-2)]).score(prediction: "a b", reference: "a b"))
+        XCTAssertEqual(try ROUGE(types: [.n(3)]).score(prediction: "a b c d", reference: "a b c e")[.n(3)]?.fmeasure ?? -1, 0.5, accuracy: 1e-12)
+    }
+}

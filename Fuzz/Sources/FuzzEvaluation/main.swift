@@ -33,7 +33,7 @@ func fuzzEvaluation(_ input: UnsafeBufferPointer<UInt8>) {
         _ = try? MetricScores(predictions: hypotheses, references: references, metrics: TextMetric.allCases)
         _ = try? CHRF(wordOrder: 2).corpusScore(hypotheses: hypotheses, referenceSets: references)
         _ = try? BLEU.sentenceLevel.sentenceScore(hypothesis: hypotheses[0], references: references[0])
-        _ = ROUGE(stemming: true).score(prediction: hypotheses[0], references: references[0] + [text])
+        _ = try? ROUGE(stemming: true).score(prediction: hypotheses[0], references: references[0] + [text])
     }
     var stream = FilteredTextStream(filters: [blocklist])
     let scalars = Array(text.unicodeScalars)
