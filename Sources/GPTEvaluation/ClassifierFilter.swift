@@ -69,7 +69,7 @@ public struct ClassifierFilter: ContentFilter {
         if ids.isEmpty, let bos = tokenizer.bosTokenID { ids = [bos] }
         guard !ids.isEmpty else { return appliesSigmoid ? 0.5 : 0 }
         if ids.count > window { ids.removeFirst(ids.count - window) }
-        let workspace = GPTWorkspace(model: model)
+        let workspace = GPTWorkspace(model: model, recompute: .perBlock)
         try workspace.forward(tokens: ids, batch: 1, time: ids.count, computeLogits: false)
         guard let scores = workspace.scores else { throw EvaluationError.invalidInput("the classifier produced no scores") }
         let raw = scores.scalars[(ids.count - 1) * model.configuration.scoreCount + scoreIndex]

@@ -84,7 +84,9 @@ extension GPT {
         guard (1...window).contains(stride) else { throw EvaluationError.invalidInput("the stride must be 1…\(window), not \(stride)") }
         guard batchSize >= 1 else { throw EvaluationError.invalidInput("the batch size must be at least 1, not \(batchSize)") }
         let windows = perplexityWindows(tokenCount: tokens.count, window: window, stride: stride)
-        let workspace = GPTWorkspace(model: self)
+        // Forward only: per-block recomputation keeps one block's activations at a time (reused
+        // pass after pass) instead of every block's for a backward pass that never comes.
+        let workspace = GPTWorkspace(model: self, recompute: .perBlock)
         var total = 0.0, scored = 0, done = 0
         var inputs: [Int] = [], targets: [Int] = []
         var start = 0

@@ -19,11 +19,14 @@ extension GPT {
                 "evaluation needs batch ≥ 1, batches ≥ 1 and 1 ≤ sequence ≤ \(configuration.contextLength); got \(batchSize), \(batches), \(sequenceLength)")
         }
         var windows = try BatchSampler(dataset: data, batchSize: batchSize, sequenceLength: sequenceLength, order: .sequential)
+        // One forward-only workspace for every batch (per-block recomputation keeps one block's
+        // activations at a time; no backward pass follows).
+        let workspace = GPTWorkspace(model: self, recompute: .perBlock)
         var total: Double = 0
         for _ in 0..<batches {
             let batch = windows.next()
-            total += Double(try loss(tokens: batch.inputs.map(Int.init), targets: batch.targets.map(Int.init),
-                                     batch: batch.batchSize, time: batch.sequenceLength))
+            total += Double(try workspace.forward(tokens: batch.inputs, targets: batch.targets,
+                                                  batch: batch.batchSize, time: batch.sequenceLength) ?? 0)
         }
         let mean = Float(total / Double(batches))
         guard mean.isFinite else { throw TrainingError.nonFiniteValue(step: 0, what: "the evaluation loss") }
