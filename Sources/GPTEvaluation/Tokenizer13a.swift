@@ -43,9 +43,14 @@ private let entityReplacements: [([UInt32], [UInt32])] = [
 ]
 
 private func tokenize13a(_ input: [UInt32]) -> [UInt32] {
-    var line = replacingAll(skipped, with: [], in: input)
-    line = replacingAll([0x2D, 0x0A], with: [], in: line)            // "-\n" → ""
-    line = line.map { $0 == 0x0A ? 0x20 : $0 }                       // "\n" → " "
+    // Each replacement only when its first character occurs (most lines need none, and the
+    // shared pattern arrays are then never touched by the threads scoring segments).
+    var line = input
+    if line.contains(0x3C) { line = replacingAll(skipped, with: [], in: line) }   // "<skipped>" → ""
+    if line.contains(0x0A) {
+        line = replacingAll([0x2D, 0x0A], with: [], in: line)        // "-\n" → ""
+        line = line.map { $0 == 0x0A ? 0x20 : $0 }                   // "\n" → " "
+    }
     if line.contains(0x26) {                                          // '&'
         for (entity, character) in entityReplacements { line = replacingAll(entity, with: character, in: line) }
     }
