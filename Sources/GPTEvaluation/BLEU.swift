@@ -115,15 +115,15 @@ public struct BLEU: Sendable, Hashable {
     /// Without references the reference length is 0; with `maxOrder` below 1 there are no n-grams.
     public func statistics(hypothesis: String, references: [String]) -> BLEUStatistics {
         guard maxOrder >= 1 else { return .zero(0) }
-        var vocabulary: [ArraySlice<UInt32>: Int32] = [:]
-        func ids(_ text: String) -> [Int32] {
+        var vocabulary: [ArraySlice<UInt32>: UInt32] = [:]
+        func ids(_ text: String) -> [UInt32] {
             var points = codePoints(text)
             if lowercase { points = pythonLowercased(points) }
             let tokenized = tokenization.tokenizedCodePoints(strippingTrailingWhitespace(points))
             return whitespaceSplit(tokenized).map { range in
                 let token = tokenized[range]
                 if let id = vocabulary[token] { return id }
-                let id = Int32(vocabulary.count)
+                let id = UInt32(vocabulary.count)
                 vocabulary[token] = id
                 return id
             }
@@ -135,25 +135,23 @@ public struct BLEU: Sendable, Hashable {
         let bits = idBits(vocabulary.count)
         if usesPackedKeys && bits * maxOrder <= 64 {
             // Packed keys (NGramCounting.swift).
-            let hypothesisIDs = tokens.map(UInt32.init)
-            let packedReferences = referenceIDs.map { $0.map(UInt32.init) }
             for n in 1...maxOrder {
-                let counts = GramCounts(hypothesisIDs, order: n, bits: bits)
+                let counts = GramCounts(tokens, order: n, bits: bits)
                 guard !counts.keys.isEmpty else { continue }
                 var limit = GramCounts()
-                for reference in packedReferences { limit = limit.maximum(GramCounts(reference, order: n, bits: bits)) }
+                for reference in referenceIDs { limit = limit.maximum(GramCounts(reference, order: n, bits: bits)) }
                 totals[n - 1] = tokens.count - n + 1
                 matches[n - 1] = counts.matches(limit)
             }
         } else {
             // The per-n-gram maximum count over references.
-            var referenceCounts: [ArraySlice<Int32>: Int] = [:]
+            var referenceCounts: [ArraySlice<UInt32>: Int] = [:]
             for reference in referenceIDs {
-                var counts: [ArraySlice<Int32>: Int] = [:]
+                var counts: [ArraySlice<UInt32>: Int] = [:]
                 countNGrams(reference, maxOrder: maxOrder, into: &counts)
                 referenceCounts.merge(counts) { max($0, $1) }
             }
-            var hypothesisCounts: [ArraySlice<Int32>: Int] = [:]
+            var hypothesisCounts: [ArraySlice<UInt32>: Int] = [:]
             countNGrams(tokens, maxOrder: maxOrder, into: &hypothesisCounts)
             for (gram, count) in hypothesisCounts {
                 totals[gram.count - 1] += count
@@ -233,7 +231,7 @@ private func closestLength(_ length: Int, _ lengths: [Int]) -> Int {
 }
 
 /// Adds the counts of every n-gram of `tokens` with 1 ≤ n ≤ `maxOrder` (keys share `tokens`' storage).
-func countNGrams(_ tokens: [Int32], maxOrder: Int, into counts: inout [ArraySlice<Int32>: Int]) {
+func countNGrams(_ tokens: [UInt32], maxOrder: Int, into counts: inout [ArraySlice<UInt32>: Int]) {
     guard maxOrder >= 1 else { return }
     for n in 1...maxOrder where n <= tokens.count {
         for start in 0...(tokens.count - n) { counts[tokens[start..<(start + n)], default: 0] += 1 }

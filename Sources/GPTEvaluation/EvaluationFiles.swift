@@ -2,6 +2,7 @@
 // prediction/reference pairs and of prompts with references. Strict: invalid UTF-8, a bad line
 // or a missing field is an error naming the file and line, never a crash or a silent skip.
 import Foundation
+import GPTFiles
 import GPTTokenizers
 
 /// A prediction and the references it is scored against.
@@ -40,21 +41,17 @@ public enum EvaluationFiles {
     /// The largest file read (256 MiB): anything bigger is refused, not loaded.
     public static let maximumFileSize = 256 << 20
 
-    /// The text of `url`, which must be valid UTF-8 and not empty.
+    /// The text of `url`, which must be valid UTF-8 and not empty (read through GPTFiles, so
+    /// a missing file, a folder or a device is named in words).
     public static func text(of url: URL) throws -> String {
-        let data: Data
-        do {
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= maximumFileSize else { throw EvaluationError.invalidFile(path: url.path, reason: "larger than 256 MiB") }
-            data = try Data(contentsOf: url)
-        } catch let error as EvaluationError {
-            throw error
-        } catch {
-            throw EvaluationError.invalidFile(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > maximumFileSize {
+            throw EvaluationError.invalidFile(path: url.path, reason: "larger than 256 MiB")
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            let offset = firstInvalidUTF8(in: data)
-            throw EvaluationError.invalidFile(path: url.path, reason: "invalid UTF-8 at byte \(offset)")
+        let data: Data
+        do { data = try Files.read(url) } catch { throw EvaluationError.invalidFile(path: url.path, reason: error.reason) }
+        let text: String
+        do { text = try Files.utf8Text(data, path: url.path) } catch {
+            throw EvaluationError.invalidFile(path: url.path, reason: "invalid UTF-8: the file \(error.reason)")
         }
         guard !text.isEmpty else { throw EvaluationError.invalidFile(path: url.path, reason: "is empty") }
         return text
@@ -101,17 +98,11 @@ public enum EvaluationFiles {
 
     // MARK: - Pieces
 
+    /// The lines of `text`: split on "\n" as code points ("\r\n" is one Swift Character), a
+    /// trailing "\r" dropped from each, and no segment after a final line break.
     static func splitLines(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
-        // Swift treats "\r\n" as one Character: split on the scalars instead when the text has any.
-        if text.unicodeScalars.contains("\r") {
-            lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
-                var line = String(String.UnicodeScalarView(scalars))
-                if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
-                return line
-            }
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            String(String.UnicodeScalarView(scalars.last == "\r" ? scalars.dropLast() : scalars))
         }
         if lines.last == "" { lines.removeLast() }
         return lines
@@ -147,28 +138,5 @@ public enum EvaluationFiles {
         if let single = value as? String { return [single] }
         if let many = value as? [Any], !many.isEmpty, let strings = many as? [String], strings.count == many.count { return strings }
         throw EvaluationError.invalidFile(path: url.path, reason: "line \(line): \"reference\" must be a string or a non-empty array of strings")
-    }
-
-    /// Roughly where the first invalid UTF-8 sequence starts (the decoder may have read ahead).
-    private static func firstInvalidUTF8(in data: Data) -> Int {
-        struct Counting: IteratorProtocol {
-            var base: Data.Iterator
-            var count = 0
-            mutating func next() -> UInt8? {
-                guard let byte = base.next() else { return nil }
-                count += 1
-                return byte
-            }
-        }
-        var bytes = Counting(base: data.makeIterator())
-        var decoder = UTF8()
-        while true {
-            let before = bytes.count
-            switch decoder.decode(&bytes) {
-            case .scalarValue: continue
-            case .emptyInput: return bytes.count
-            case .error: return before
-            }
-        }
     }
 }

@@ -127,11 +127,11 @@ public struct ROUGE: Sendable, Hashable {
     }
 
     func score(prediction: String, reference: String, cache: inout StemCache) throws -> [ROUGEType: ROUGEScore] {
-        var vocabulary: [[UInt8]: Int32] = [:]
-        func ids(_ tokens: [[UInt8]]) -> [Int32] {
+        var vocabulary: [[UInt8]: UInt32] = [:]
+        func ids(_ tokens: [[UInt8]]) -> [UInt32] {
             tokens.map { token in
                 if let id = vocabulary[token] { return id }
-                let id = Int32(vocabulary.count)
+                let id = UInt32(vocabulary.count)
                 vocabulary[token] = id
                 return id
             }
@@ -149,9 +149,9 @@ public struct ROUGE: Sendable, Hashable {
                 result[type] = ROUGEScore(precision: length / Double(candidate.count), recall: length / Double(target.count))
             case .summaryLongestCommonSubsequence:
                 // text.split("\n") on code points ("\r\n" is one Character but two code points).
-                var sentences: [[[Int32]]] = []
+                var sentences: [[[UInt32]]] = []
                 for text in [reference, prediction] {
-                    var list: [[Int32]] = []
+                    var list: [[UInt32]] = []
                     for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true) {
                         list.append(ids(tokens(String(line), cache: &cache)))
                     }
@@ -213,15 +213,15 @@ public struct ROUGE: Sendable, Hashable {
 
 // MARK: - The measures
 
-private func ngramScore(target: [Int32], prediction: [Int32], n: Int, vocabularySize: Int) -> ROUGEScore {
+private func ngramScore(target: [UInt32], prediction: [UInt32], n: Int, vocabularySize: Int) -> ROUGEScore {
     guard n >= 1 else { return .zero }  // rouge-score refuses n < 1; `scores` throws for it
     let targetTotal = max(0, target.count - n + 1), predictionTotal = max(0, prediction.count - n + 1)
     var overlap = 0
     let bits = idBits(vocabularySize)
     if bits * n <= 64 {
-        overlap = GramCounts(target.map(UInt32.init), order: n, bits: bits).matches(GramCounts(prediction.map(UInt32.init), order: n, bits: bits))
+        overlap = GramCounts(target, order: n, bits: bits).matches(GramCounts(prediction, order: n, bits: bits))
     } else {
-        var targetCounts: [ArraySlice<Int32>: Int] = [:], predictionCounts: [ArraySlice<Int32>: Int] = [:]
+        var targetCounts: [ArraySlice<UInt32>: Int] = [:], predictionCounts: [ArraySlice<UInt32>: Int] = [:]
         if targetTotal > 0 { for start in 0..<targetTotal { targetCounts[target[start..<(start + n)], default: 0] += 1 } }
         if predictionTotal > 0 { for start in 0..<predictionTotal { predictionCounts[prediction[start..<(start + n)], default: 0] += 1 } }
         for (gram, c) in targetCounts { overlap += min(c, predictionCounts[gram] ?? 0) }
@@ -231,8 +231,8 @@ private func ngramScore(target: [Int32], prediction: [Int32], n: Int, vocabulary
 }
 
 /// The LCS length with two rows of the dynamic-programming table.
-private func lcsLength(_ a: [Int32], _ b: [Int32]) -> Int {
-    var previous = [Int32](repeating: 0, count: b.count + 1), current = previous
+private func lcsLength(_ a: [UInt32], _ b: [UInt32]) -> Int {
+    var previous = [UInt32](repeating: 0, count: b.count + 1), current = previous
     for i in 1...a.count {
         for j in 1...b.count {
             current[j] = a[i - 1] == b[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
@@ -244,7 +244,7 @@ private func lcsLength(_ a: [Int32], _ b: [Int32]) -> Int {
 
 /// The reference positions of one LCS of `reference` and `candidate`, read back as rouge-score's
 /// `_backtrack_norec` does (preferring to drop a reference token on ties).
-private func lcsPositions(_ reference: [Int32], _ candidate: [Int32], table: inout [Int32]) -> [Int] {
+private func lcsPositions(_ reference: [UInt32], _ candidate: [UInt32], table: inout [UInt32]) -> [Int] {
     let rows = reference.count, columns = candidate.count, width = columns + 1
     table.removeAll(keepingCapacity: true)
     table.append(contentsOf: repeatElement(0, count: (rows + 1) * width))
@@ -270,15 +270,15 @@ private func lcsPositions(_ reference: [Int32], _ candidate: [Int32], table: ino
 
 /// Summary-level LCS (ROUGE paper §3.2): for each reference sentence the union of its LCS with
 /// every candidate sentence, each token counted at most as often as both summaries hold it.
-private func summaryLevelScore(references: [[Int32]], candidates: [[Int32]]) throws -> ROUGEScore {
+private func summaryLevelScore(references: [[UInt32]], candidates: [[UInt32]]) throws -> ROUGEScore {
     guard !references.isEmpty, !candidates.isEmpty else { return .zero }
     let m = references.reduce(0) { $0 + $1.count }, n = candidates.reduce(0) { $0 + $1.count }
     guard m > 0, n > 0 else { return .zero }
-    var referenceCounts: [Int32: Int] = [:], candidateCounts: [Int32: Int] = [:]
+    var referenceCounts: [UInt32: Int] = [:], candidateCounts: [UInt32: Int] = [:]
     for s in references { for t in s { referenceCounts[t, default: 0] += 1 } }
     for s in candidates { for t in s { candidateCounts[t, default: 0] += 1 } }
     var hits = 0
-    var table: [Int32] = []
+    var table: [UInt32] = []
     for reference in references {
         var union = Set<Int>()
         for candidate in candidates where !reference.isEmpty && !candidate.isEmpty {

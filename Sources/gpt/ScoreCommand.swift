@@ -83,13 +83,22 @@ enum ScoreCommand {
     static func json(_ scores: MetricScores, intervals: [ROUGEType: ROUGEInterval]?) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var text = String(decoding: try encoder.encode(scores), as: UTF8.self)
-        if let intervals, !intervals.isEmpty {
-            // Merge "rouge_bootstrap": {"rouge1": {low, mid, high}, …} into the object.
-            let named = Dictionary(uniqueKeysWithValues: intervals.map { ($0.key.description, $0.value) })
-            let extra = String(decoding: try encoder.encode(named), as: UTF8.self)
-            text = String(text.dropLast()) + ",\"rouge_bootstrap\":" + extra + "}"
+        return String(decoding: try encoder.encode(Report(scores: scores, intervals: intervals)), as: UTF8.self)
+    }
+
+    /// The scores' JSON object, with `"rouge_bootstrap": {"rouge1": {low, mid, high}, …}` added
+    /// when there are intervals.
+    private struct Report: Encodable {
+        let scores: MetricScores
+        let intervals: [ROUGEType: ROUGEInterval]?
+
+        private enum Key: String, CodingKey { case rougeBootstrap = "rouge_bootstrap" }
+
+        func encode(to encoder: any Encoder) throws {
+            try scores.encode(to: encoder)
+            guard let intervals, !intervals.isEmpty else { return }
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(Dictionary(uniqueKeysWithValues: intervals.map { ($0.key.description, $0.value) }), forKey: .rougeBootstrap)
         }
-        return text
     }
 }
