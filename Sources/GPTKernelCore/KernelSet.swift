@@ -46,8 +46,8 @@ public protocol KernelSet: Sendable, ByteDotProducts {
         bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
     /// See `sgemvRows`.
     static func sgemvRows(
-        n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, x: UnsafePointer<Float>,
-        y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
+        n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int)
     /// See `sgemvColumns`.
     static func sgemvColumns(
         n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>,

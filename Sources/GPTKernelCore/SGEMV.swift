@@ -1,7 +1,8 @@
-// Matrix-vector products (M = 1, the decoding case). Memory-bound: each weight is read once,
-// streamed in its stored row-major order, so no packing is needed.
+// Matrix-vector products (M = 1, the decoding case; sgemvRows also takes up to a few rows, for
+// sequences decoded together). Memory-bound: each weight is read once, streamed in its stored
+// row-major order, so no packing is needed.
 //
-//   sgemvRows:    y[N] = (accumulate ? y : 0) + bias + W[N, K] · x[K]   (x · Wᵀ, W rows ldw apart)
+//   sgemvRows:    y[R, N] = (accumulate ? y : 0) + bias + x[R, K] · W[N, K]ᵀ   (W rows ldw apart)
 //   sgemvColumns: y[N] = (accumulate ? y : 0) + bias + x[K] · B[K, N]   (B rows ldb apart)
 //
 // Work is split over output elements; each is summed in a fixed order, so results do not depend
@@ -10,28 +11,39 @@
 /// Below this many weights a matrix-vector product runs on the calling thread.
 public let sgemvParallelThreshold = 1 << 18
 
-/// `y = (accumulate ? y : 0) + bias + W · x` with W `[n, k]` (rows `ldw` apart).
+/// Up to this many rows of x, a product with a row-major W (`x · Wᵀ`) takes `sgemvRows` (W
+/// streamed once, in its stored order, with no packing) instead of the blocked SGEMM.
+public let sgemvRowLimit = 8
+
+/// `y[r] = (accumulate ? y[r] : 0) + bias + W · x[r]` for each of `rows` rows of x (`ldx` apart;
+/// y's rows `ldy` apart) with W `[n, k]` (rows `ldw` apart): decoding one sequence, or a few
+/// together. Each group of four W rows is dotted with every row of x while it is in L1, so W
+/// is read from memory once whatever the row count; each output is summed exactly as with one
+/// row, so a row's result does not depend on the others, nor on the thread count.
 @inlinable
 public func sgemvRows<V: SIMD, F: MultiplyAddStrategy>(
     _: V.Type, _: F.Type, n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int,
-    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    rows: Int = 1, x: UnsafePointer<Float>, ldx: Int = 0, y: UnsafeMutablePointer<Float>, ldy: Int = 0,
     bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
 ) where V.Scalar == Float {
-    guard n > 0 else { return }
+    guard n > 0, rows > 0 else { return }
     let groups = (n + 3) / 4
-    let taskCount = n * k < sgemvParallelThreshold ? 1 : min(max(1, threads), groups)
+    let taskCount = n * k * rows < sgemvParallelThreshold ? 1 : min(max(1, threads), groups)
     Parallel.forEachTask(taskCount) { task in
         let range = evenSplit(groups, parts: taskCount, index: task)
         var row = range.lowerBound * 4
         let end = min(n, range.upperBound * 4)
         while row < end {
             let count = min(4, end &- row)
-            var sums = SIMD4<Float>()
-            dotRows(V.self, F.self, count: count, k: k, w: w + row &* ldw, ldw: ldw, x: x, into: &sums)
-            for r in 0..<count {
-                var value = sums[r]
-                if let bias { value += bias[row &+ r] }
-                y[row &+ r] = accumulate ? y[row &+ r] + value : value
+            for r in 0..<rows {
+                var sums = SIMD4<Float>()
+                dotRows(V.self, F.self, count: count, k: k, w: w + row &* ldw, ldw: ldw, x: x + r &* ldx, into: &sums)
+                let out = y + r &* ldy
+                for i in 0..<count {
+                    var value = sums[i]
+                    if let bias { value += bias[row &+ i] }
+                    out[row &+ i] = accumulate ? out[row &+ i] + value : value
+                }
             }
             row &+= 4
         }

@@ -52,11 +52,11 @@ public enum AVX2Kernels: KernelSet {
 
     /// Matrix-vector product x·Wᵀ (see `KernelSet.sgemvRows`).
     public static func sgemvRows(
-        n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, x: UnsafePointer<Float>,
-        y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
+        n: Int, k: Int, w: UnsafePointer<Float>, ldw: Int, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+        y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool, threads: Int
     ) {
         GPTKernelCore.sgemvRows(
-            SIMD8<Float>.self, FusedMultiplyAdd.self, n: n, k: k, w: w, ldw: ldw, x: x, y: y,
+            SIMD8<Float>.self, FusedMultiplyAdd.self, n: n, k: k, w: w, ldw: ldw, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy,
             bias: bias, accumulate: accumulate, threads: threads)
     }
 

@@ -197,43 +197,82 @@ public struct CausalSelfAttention: Sendable, Hashable {
         _ x: UnsafePointer<Float>, newTokens: Int, cache: AttentionCache, weights: WeightStore, arena: Arena,
         into output: UnsafeMutablePointer<Float>
     ) throws {
-        let past = cache.length
-        guard past + newTokens <= cache.capacity else {
-            throw LayerError.positionOutOfRange(position: past + newTokens - 1, maximum: cache.capacity)
+        try forward(x, segmentCount: 1, segment: { _ in (newTokens, cache) }, weights: weights, arena: arena, into: output)
+    }
+
+    /// Attention for several sequences in one pass: `x` holds `segment(0).rows` new rows of the
+    /// first sequence, then those of the second, and so on (`[Σ rows, C]`). The projections run
+    /// once over all rows (one matrix product instead of one per sequence); RoPE, the cache
+    /// append and the attention run per sequence, each over its own cache and length. Writes
+    /// `[Σ rows, C]` into `output`.
+    /// - Throws: `LayerError.positionOutOfRange` when a cache cannot take its rows (nothing is
+    ///   appended to any cache then).
+    public func forward(
+        _ x: UnsafePointer<Float>, segmentCount: Int, segment: (Int) -> (rows: Int, cache: AttentionCache), weights: WeightStore,
+        arena: Arena, into output: UnsafeMutablePointer<Float>
+    ) throws {
+        var totalRows = 0, longest = 0
+        for index in 0..<segmentCount {
+            let (rows, cache) = segment(index)
+            guard cache.length + rows <= cache.capacity else {
+                throw LayerError.positionOutOfRange(position: cache.length + rows - 1, maximum: cache.capacity)
+            }
+            precondition(rows > 0, "CausalSelfAttention: an empty segment")
+            precondition(cache.width == keyValueHeads * headSize, "AttentionCache: width does not match the layer")
+            totalRows += rows
+            longest = max(longest, cache.length + rows)
         }
-        precondition(cache.width == keyValueHeads * headSize, "AttentionCache: width does not match the layer")
+        guard totalRows > 0 else { return }
         let mark = arena.mark()
         defer { arena.reset(to: mark) }
-        let width = (heads + 2 * keyValueHeads) * headSize, kvWidth = keyValueHeads * headSize
-        let qkvValues = arena.allocate(newTokens * width)
-        projectQKV(x, rows: newTokens, weights: weights, into: qkvValues)
-        rotary?.apply(qkvValues, batch: 1, time: newTokens, heads: heads + keyValueHeads, rowStride: width, positionOffset: past)
-        cache.append(keys: qkvValues + heads * headSize, values: qkvValues + (heads + keyValueHeads) * headSize, rows: newTokens,
-                     stride: width)
-        let attended = arena.allocate(newTokens * heads * headSize)
-        let scratch = arena.allocate(heads * cache.length)
+        let width = (heads + 2 * keyValueHeads) * headSize, attendedWidth = heads * headSize
+        let qkvValues = arena.allocate(totalRows * width)
+        projectQKV(x, rows: totalRows, weights: weights, into: qkvValues)
+        let attended = arena.allocate(totalRows * attendedWidth)
+        let scratch = arena.allocate(heads * longest)
+        var row = 0
+        for index in 0..<segmentCount {
+            let (rows, cache) = segment(index)
+            let past = cache.length, q = qkvValues + row * width
+            rotary?.apply(q, batch: 1, time: rows, heads: heads + keyValueHeads, rowStride: width, positionOffset: past)
+            cache.append(keys: q + heads * headSize, values: q + (heads + keyValueHeads) * headSize, rows: rows, stride: width)
+            attend(q, qStride: width, newTokens: rows, pastLength: past, cache: cache, out: attended + row * attendedWidth,
+                   scratch: scratch, arena: arena)
+            row += rows
+        }
+        projection.forward(attended, rows: totalRows, weights: weights, into: output)
+    }
+
+    /// Attention of `newTokens` query rows (RoPE applied) over `cache`, which already holds
+    /// their keys and values after `pastLength` earlier positions: `[newTokens, NH·HS]` into `out`.
+    private func attend(
+        _ q: UnsafePointer<Float>, qStride width: Int, newTokens: Int, pastLength past: Int, cache: AttentionCache,
+        out attended: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, arena: Arena
+    ) {
+        let kvWidth = keyValueHeads * headSize
         switch cache.precision {
         case .float32:
-            Kernels.cachedAttention(q: qkvValues, qStride: width, keys: cache.keys, values: cache.values, cacheStride: kvWidth,
+            Kernels.cachedAttention(q: q, qStride: width, keys: cache.keys, values: cache.values, cacheStride: kvWidth,
                                     newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
                                     headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
         case .float16 where newTokens < Kernels.cachedAttentionBlockThreshold:
             // Decoding: the half values widened as they are read.
-            Kernels.cachedAttentionHalf(q: qkvValues, qStride: width, keys: cache.halfKeys, values: cache.halfValues,
+            Kernels.cachedAttentionHalf(q: q, qStride: width, keys: cache.halfKeys, values: cache.halfValues,
                                         cacheStride: kvWidth, newTokens: newTokens, pastLength: past, heads: heads,
                                         keyValueHeads: keyValueHeads, headSize: headSize, out: attended,
                                         outStride: heads * headSize, scratch: scratch)
         case .float16:
             // A prompt: the cache widened once, then the blocked products.
+            let mark = arena.mark()
+            defer { arena.reset(to: mark) }
             let count = cache.length * kvWidth
             let keys = arena.allocate(count), values = arena.allocate(count)
             Kernels.dequantize(.float16, cache.halfKeys, count: count, into: keys)
             Kernels.dequantize(.float16, cache.halfValues, count: count, into: values)
-            Kernels.cachedAttention(q: qkvValues, qStride: width, keys: keys, values: values, cacheStride: kvWidth,
+            Kernels.cachedAttention(q: q, qStride: width, keys: keys, values: values, cacheStride: kvWidth,
                                     newTokens: newTokens, pastLength: past, heads: heads, keyValueHeads: keyValueHeads,
                                     headSize: headSize, out: attended, outStride: heads * headSize, scratch: scratch)
         }
-        projection.forward(attended, rows: newTokens, weights: weights, into: output)
     }
 }
 

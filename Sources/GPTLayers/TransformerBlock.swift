@@ -132,16 +132,30 @@ public struct TransformerBlock: Sendable, Hashable {
         _ x: UnsafePointer<Float>, newTokens: Int, cache: AttentionCache, weights: WeightStore, arena: Arena,
         into output: UnsafeMutablePointer<Float>
     ) throws {
-        let count = newTokens * attention.dimensions
+        try forward(x, segmentCount: 1, segment: { _ in (newTokens, cache) }, weights: weights, arena: arena, into: output)
+    }
+
+    /// Cached decoding of several sequences in one pass: `x [Σ rows, C]` holds each sequence's
+    /// new rows in turn, `segment(i)` its row count and this layer's cache (see
+    /// `CausalSelfAttention.forward(_:segmentCount:segment:weights:arena:into:)`). The norms, the
+    /// projections and the feed-forward run once over all rows. Writes `[Σ rows, C]` into `output`.
+    /// - Throws: `LayerError.positionOutOfRange` when a cache cannot take its rows.
+    public func forward(
+        _ x: UnsafePointer<Float>, segmentCount: Int, segment: (Int) -> (rows: Int, cache: AttentionCache), weights: WeightStore,
+        arena: Arena, into output: UnsafeMutablePointer<Float>
+    ) throws {
+        var rows = 0
+        for index in 0..<segmentCount { rows += segment(index).rows }
+        let count = rows * attention.dimensions
         let mark = arena.mark()
         defer { arena.reset(to: mark) }
-        let n1 = norm1.forward(x, rows: newTokens, weights: weights, arena: arena)
+        let n1 = norm1.forward(x, rows: rows, weights: weights, arena: arena)
         let attended = arena.allocate(count)
-        try attention.forward(n1.output, newTokens: newTokens, cache: cache, weights: weights, arena: arena, into: attended)
+        try attention.forward(n1.output, segmentCount: segmentCount, segment: segment, weights: weights, arena: arena, into: attended)
         let residual = arena.allocate(count)
         Kernels.add(x, attended, into: residual, count: count)
-        let n2 = norm2.forward(residual, rows: newTokens, weights: weights, arena: arena)
-        let f = feedForward.forward(n2.output, rows: newTokens, weights: weights, arena: arena)
+        let n2 = norm2.forward(residual, rows: rows, weights: weights, arena: arena)
+        let f = feedForward.forward(n2.output, rows: rows, weights: weights, arena: arena)
         Kernels.add(residual, f.output, into: output, count: count)
     }
 }

@@ -36,6 +36,11 @@ public final class GenerationSession {
     private let logits: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     /// The last produced token, fed to the model on the next call (so the last one never is).
     private var pending: Int?
+    /// Tokens to run through the model (into `cache`) before the next choice: the prompt after
+    /// `start`, the pending token, or the kept window after a slide.
+    private var input: [Int]?
+    /// What `cacheMirrorsTokens` becomes once `input` has run.
+    private var inputMirrorsTokens = false
     private var started = false
     /// Distinct tokens of the sequence, for the repetition penalty.
     private var seen: [Bool], seenIDs: [Int32] = []
@@ -96,8 +101,8 @@ public final class GenerationSession {
         }
         if kept > 0 { try cache.truncate(to: kept) } else { cache.reset() }
         cacheMirrorsTokens = false
-        try model.decode(tokens: Array(window[kept...]), cache: cache, allLogits: false, into: logits)
-        cacheMirrorsTokens = window.count == prompt.count
+        input = Array(window[kept...])
+        inputMirrorsTokens = window.count == prompt.count
         reusedTokenCount = kept
         for id in seenIDs { seen[Int(id)] = false }
         seenIDs.removeAll(keepingCapacity: true)
@@ -108,27 +113,110 @@ public final class GenerationSession {
         generator = RandomGenerator(seed: options.seed)
         finishReason = options.maximumNewTokens == 0 ? .maximumNewTokens : nil
         started = true
+        do { try runInput() } catch {
+            started = false
+            throw error
+        }
     }
 
     /// Produces the next token, or nil once generation has finished (see `finishReason`).
     /// - Throws: `ModelError.invalidState` before `start(prompt:)`.
     public func next() throws -> Int? {
         guard started else { throw ModelError.invalidState("call start(prompt:) before next()") }
-        if finishReason != nil { return nil }
-        if let token = pending {
-            if cache.length == cache.capacity {
-                guard options.contextOverflow == .slide else {
-                    finishReason = .contextFull
-                    return nil
-                }
-                cache.reset()
-                cacheMirrorsTokens = false
-                try model.decode(tokens: Array(tokens.suffix(slideKeep)), cache: cache, allLogits: false, into: logits)
-            } else {
-                try model.decode(tokens: [token], cache: cache, allLogits: false, into: logits)
+        if try stepInput() != nil { try runInput() }
+        return try chooseNext()
+    }
+
+    /// Produces the next token of every session, running their model steps together in one
+    /// batched pass (`GPT.forward(batch:caches:)`: each weight matrix is read once for all of
+    /// them). Element i is what `sessions[i].next()` would return: the same tokens as stepping
+    /// each session alone, up to the float rounding of products over more rows (none with the
+    /// block formats' direct kernels, up to `Kernels.directRowLimit` sessions). Sessions that
+    /// have finished return nil and take no part in the pass.
+    ///
+    /// ```swift
+    /// let sessions = try prompts.map { prompt in
+    ///     let session = try GenerationSession(model: model, options: GenerationOptions(maximumNewTokens: 32))
+    ///     try session.start(prompt: prompt)
+    ///     return session
+    /// }
+    /// while case let step = try GenerationSession.next(sessions), step.contains(where: { $0 != nil }) {
+    ///     for (i, token) in step.enumerated() { if let token { print(i, token) } }
+    /// }
+    /// ```
+    /// - Throws: `ModelError.invalidState` for a session not started; `.invalidInput` for
+    ///   sessions of different models or one session given twice; model errors of the step.
+    public static func next(_ sessions: [GenerationSession]) throws -> [Int?] {
+        guard let model = sessions.first?.model else { return [] }
+        var identities = Set<ObjectIdentifier>()
+        for session in sessions {
+            guard session.started else { throw ModelError.invalidState("call start(prompt:) on every session before next(_:)") }
+            guard session.model === model else { throw ModelError.invalidInput("sessions of different models cannot step together") }
+            guard identities.insert(ObjectIdentifier(session)).inserted else {
+                throw ModelError.invalidInput("a session is given twice")
             }
-            pending = nil
         }
+        // Single tokens go together; a longer input (a prompt, a slide's window) runs alone, as
+        // it would unbatched, so it neither changes the products the others take nor stalls them.
+        var batch: [GenerationSession] = []
+        for session in sessions {
+            guard let input = try session.stepInput() else { continue }
+            if input.count == 1 { batch.append(session) } else { try session.runInput() }
+        }
+        if batch.count == 1 {
+            try batch[0].runInput()
+        } else if batch.count > 1 {
+            let v = model.configuration.vocabularySize, arena = batch[0].cache.arena
+            arena.reset()
+            let logits = arena.allocate(batch.count * v)
+            try model.decode(batch: batch.map { $0.input! }, caches: batch.map(\.cache), arena: arena, into: logits)
+            for (index, session) in batch.enumerated() {
+                session.logits.update(from: logits + index * v, count: v)
+                session.inputDidRun()
+            }
+        }
+        return try sessions.map { try $0.chooseNext() }
+    }
+
+    /// The tokens that must run through the model before the next token can be chosen (setting
+    /// them up from the pending token, or sliding the context, as needed), or nil when the
+    /// logits are current or generation has finished.
+    private func stepInput() throws -> [Int]? {
+        if let input { return input }
+        guard finishReason == nil, let token = pending else { return nil }
+        pending = nil
+        if cache.length == cache.capacity {
+            guard options.contextOverflow == .slide else {
+                finishReason = .contextFull
+                return nil
+            }
+            cache.reset()
+            cacheMirrorsTokens = false
+            input = Array(tokens.suffix(slideKeep))
+            inputMirrorsTokens = false
+        } else {
+            input = [token]
+            inputMirrorsTokens = cacheMirrorsTokens
+        }
+        return input
+    }
+
+    /// Runs `input` alone into the cache and the logits.
+    private func runInput() throws {
+        guard let input else { return }
+        try model.decode(tokens: input, cache: cache, allLogits: false, into: logits)
+        inputDidRun()
+    }
+
+    private func inputDidRun() {
+        input = nil
+        cacheMirrorsTokens = inputMirrorsTokens
+    }
+
+    /// Chooses the next token from current logits (nil once finished).
+    private func chooseNext() throws -> Int? {
+        if finishReason != nil { return nil }
+        precondition(input == nil, "GenerationSession: choosing before the step ran")
         // NaN or infinite weights give NaN logits, from which every choice would be token 0.
         guard Kernels.squaredNorm(logits, count: model.configuration.vocabularySize).isFinite else {
             let bad = model.weights.nonFiniteParameters()

@@ -96,3 +96,88 @@ extension GPT {
         projectToVocabulary(normalized.output, rows: rows, weights: w, into: logits)
     }
 }
+
+extension GPT {
+    /// Continues several sequences in one pass: `tokens[i]` (at least one token) runs at
+    /// positions `caches[i].length ..< caches[i].length + tokens[i].count`, appending to
+    /// `caches[i]`. Every matrix product runs once over all the new rows (decoding B sequences is
+    /// one product of B rows with each weight matrix, not B products of one row, so the weights
+    /// are read once per step); positions and attention are per sequence, over each one's cache.
+    /// Returns `[B, V]`: row i holds the logits of sequence i's last new position.
+    ///
+    /// Each row's logits are those `forward(tokens:cache:)` gives for it alone, up to the float
+    /// rounding of products over more rows (none for the block formats' direct kernels, which
+    /// serve up to `Kernels.directRowLimit` rows).
+    ///
+    /// ```swift
+    /// let caches = [model.makeCache(), model.makeCache()]
+    /// _ = try model.forward(batch: [[1, 5, 9], [1, 7]], caches: caches)   // two prompts: [2, V]
+    /// let next = try model.forward(batch: [[12], [40]], caches: caches)   // one token each
+    /// ```
+    /// - Throws: `ModelError.invalidInput` for mismatched counts, an empty sequence or a cache
+    ///   given twice; `.tokenOutOfRange`; `.contextOverflow` when a cache cannot hold its tokens.
+    ///   Nothing is appended to any cache when it throws.
+    public func forward(batch tokens: [[Int]], caches: [KVCache]) throws -> Tensor {
+        guard tokens.count == caches.count else {
+            throw ModelError.invalidInput("\(tokens.count) token sequences for \(caches.count) caches")
+        }
+        var logits = Tensor(zeros: [tokens.count, configuration.vocabularySize])
+        guard let arena = caches.first?.arena else { return logits }
+        arena.reset()
+        try logits.withUnsafeMutableBufferPointer {
+            try decode(batch: tokens, caches: caches, arena: arena, into: $0.baseAddress!)
+        }
+        return logits
+    }
+
+    /// `forward(batch:caches:)` with its scratch memory from `arena` (freed again before it
+    /// returns), writing the logits `[B, V]` into `logits`.
+    func decode(batch tokens: [[Int]], caches: [KVCache], arena: Arena, into logits: UnsafeMutablePointer<Float>) throws {
+        precondition(tokens.count == caches.count, "GPT.decode: one cache per sequence")
+        guard !caches.isEmpty else { return }
+        var identities = Set<ObjectIdentifier>()
+        for (index, (sequence, cache)) in zip(tokens, caches).enumerated() {
+            guard !sequence.isEmpty else { throw ModelError.invalidInput("sequence \(index) has no tokens to decode") }
+            guard identities.insert(ObjectIdentifier(cache)).inserted else {
+                throw ModelError.invalidInput("sequence \(index)'s cache is also another sequence's")
+            }
+            guard cache.length + sequence.count <= cache.capacity else {
+                throw ModelError.contextOverflow(length: cache.length + sequence.count, limit: cache.capacity)
+            }
+            guard cache.layers.count == architecture.blocks.count,
+                  cache.layers.first?.width == configuration.keyValueHeadCount * configuration.headSize else {
+                throw ModelError.invalidInput("sequence \(index)'s cache belongs to a model of another shape")
+            }
+            try checkedIDs(sequence, into: &cache.ids)
+        }
+        let a = architecture, w = weights, width = configuration.embeddingDimensions
+        let rows = tokens.reduce(0) { $0 + $1.count }, count = tokens.count
+        let mark = arena.mark()
+        defer { arena.reset(to: mark) }
+        var x = arena.allocate(rows * width), y = arena.allocate(rows * width)
+        var row = 0
+        for cache in caches {
+            let n = cache.ids.count
+            try cache.ids.withUnsafeBufferPointer {
+                try embed(ids: $0.baseAddress!, batch: 1, time: n, positionOffset: cache.length, weights: w, into: x + row * width)
+            }
+            row += n
+        }
+        for (layer, block) in a.blocks.enumerated() {
+            try ModelError.wrap("decoding") {
+                try block.forward(x, segmentCount: count, segment: { (tokens[$0].count, caches[$0].layers[layer]) }, weights: w,
+                                  arena: arena, into: y)
+            }
+            swap(&x, &y)
+        }
+        // Each sequence's last row, gathered: [B, C].
+        let last = arena.allocate(count * width)
+        row = 0
+        for (index, sequence) in tokens.enumerated() {
+            row += sequence.count
+            (last + index * width).update(from: x + (row - 1) * width, count: width)
+        }
+        let normalized = a.finalNorm.forward(last, rows: count, weights: w, arena: arena)
+        projectToVocabulary(normalized.output, rows: count, weights: w, into: logits)
+    }
+}

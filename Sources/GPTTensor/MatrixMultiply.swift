@@ -13,6 +13,10 @@ public enum Kernels {
 
     // MARK: - SGEMM
 
+    /// Up to this many rows, `sgemm` in the A·Bᵀ form streams B once for all rows (the
+    /// matrix-vector path) instead of packing it for the blocked product.
+    public static var sgemvRowLimit: Int { GPTKernelCore.sgemvRowLimit }
+
     /// `C = (accumulate ? C : 0) + bias + op(A) · op(B)`, with op(A) `[m, k]` and op(B) `[k, n]`.
     ///
     /// - `transposeA == false`: A is stored `[m, k]` (rows `lda` apart); `true`: A is stored
@@ -23,7 +27,9 @@ public enum Kernels {
     /// - C is `[m, n]` with rows `ldc` apart. Leading dimensions default to the packed ones.
     ///
     /// Runs on `Parallel.threadCount` threads; the result is bit-identical for any count. A
-    /// single row (`m == 1`) takes the memory-bound matrix-vector path.
+    /// single row (`m == 1`), or up to `sgemvRowLimit` rows in the A·Bᵀ form (sequences decoded
+    /// together), takes the memory-bound matrix-vector path, where each row's result is exactly
+    /// its one-row product.
     ///
     /// ```swift
     /// // y[M, N] = x[M, K] · W[N, K]ᵀ + b

@@ -8,13 +8,15 @@ import GPTKit
 func runQuantizedBenchmark(arguments: [String]) throws {
     let options = try BenchmarkOptions(arguments, flagNames: ["json"])
     let outputs = try options.integer("outputs", default: 1536), inputs = try options.integer("inputs", default: 576)
+    let rowCount = try options.integer("rows", default: 1)
+    guard rowCount >= 1 && rowCount <= 64 else { throw BenchmarkError.usage("--rows from 1 to 64") }
     guard outputs > 0, inputs > 0, inputs % 256 == 0 || inputs % 32 == 0 else {
         throw BenchmarkError.usage("--inputs must be a multiple of 32")
     }
-    let x = (0..<inputs).map { Float(($0 * 37) % 101) / 50 - 1 }
-    var y = [Float](repeating: 0, count: outputs)
+    let x = (0..<(rowCount * inputs)).map { Float(($0 * 37) % 101) / 50 - 1 }
+    var y = [Float](repeating: 0, count: rowCount * outputs)
     var rows: [[String]] = []
-    var json: [(String, Any?)] = [("outputs", outputs), ("inputs", inputs)]
+    var json: [(String, Any?)] = [("outputs", outputs), ("inputs", inputs), ("rows", rowCount)]
     func time(_ body: () -> Void) -> Double {
         var best = Double.infinity
         for _ in 0..<7 {
@@ -45,7 +47,7 @@ func runQuantizedBenchmark(arguments: [String]) throws {
             for threads in Set([1, Parallel.threadCount]).sorted() {
                 let seconds = bytes.withUnsafeBytes { w in
                     time {
-                        Kernels.multiplyStored(storage, w: w.baseAddress!, outputs: outputs, inputs: inputs, x: x, rows: 1, into: &y,
+                        Kernels.multiplyStored(storage, w: w.baseAddress!, outputs: outputs, inputs: inputs, x: x, rows: rowCount, into: &y,
                                                activations: mode ?? .float32, threads: threads)
                     }
                 }
@@ -61,6 +63,6 @@ func runQuantizedBenchmark(arguments: [String]) throws {
         print(jsonLine(json))
         return
     }
-    print("quantized: y[\(outputs)] = W[\(outputs), \(inputs)] · x, best of 7 rounds of 20 ms")
+    print("quantized: y[\(rowCount), \(outputs)] = x[\(rowCount), \(inputs)] · W[\(outputs), \(inputs)]ᵀ, best of 7 rounds of 20 ms")
     printTable(header: ["weights", "threads", "µs", "weight GB/s", "ns per 32-block per thread"], rows: rows)
 }

@@ -18,7 +18,7 @@ commands:
   gguf [--model FILE.gguf] [--repeats N] [--tokens N] [--json] [--no-python]
                                    a GGUF model (SmolLM2): file to first token, float32 decode vs
                                    transformers, stored-format prefill/decode vs llama.cpp
-  quantized [--outputs N] [--inputs K] [--json]
+  quantized [--outputs N] [--inputs K] [--rows N] [--json]
                                    stored-format matrix-vector products: µs, weight GB/s, ns per block
   tokenize --vocab DIR --text FILE [--json]
                                    GPT-2 tokenizer load time and encode MB/s vs Hugging Face
@@ -26,6 +26,9 @@ commands:
                                    BLEU, chrF, ROUGE segments/s vs sacrebleu and rouge-score
   perplexity [--model FILE.gguf] [--characters N] [--window N] [--stride N] [--batch N] [--json] [--no-python]
                                    sliding-window perplexity tokens/s vs transformers/PyTorch
+  batch [--model FILE.gguf] [--sizes 1,2,4,8] [--tokens N] [--dequantize] [--json] [--no-python]
+                                   sequences decoded together: aggregate tokens/s per batch size
+                                   vs llama.cpp decoding as many sequences in one context
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -49,6 +52,7 @@ do {
     case "quantized": try runQuantizedBenchmark(arguments: arguments)
     case "score": try runScoreBenchmark(arguments: arguments)
     case "perplexity": try runPerplexityBenchmark(arguments: arguments)
+    case "batch": try runBatchBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

@@ -20,6 +20,8 @@ enum EvalCommand {
       "reference": … or […]} (greedy by default; chats use the model's template) and scores the
       replies (leading and trailing whitespace trimmed) with --metric (default bleu,chrf,rouge);
       writes generations.jsonl and scores.json to --out DIR (default: TASKNAME-eval).
+        --batch N            replies decoded together in each step (default 8; a finished
+                             reply's place goes to the next prompt at once)
     """ + "\n" + GeneratorSetup.usage(maxTokens: 128) + """
 
       --metric LIST        bleu, chrf, rouge (comma-separated)
@@ -105,6 +107,7 @@ enum EvalCommand {
     static func runTask(path: String, taskPath: String, options: Arguments) throws {
         let taskURL = try PathArguments.url(taskPath, option: "task")
         let examples = try EvaluationFiles.taskExamples(of: taskURL)
+        let batchSize = try options.integer("batch", default: 8, range: 1...256)
         let metrics: [TextMetric]
         do { metrics = try TextMetric.list(options.string("metric") ?? "bleu,chrf,rouge") } catch {
             throw UsageError(message: "--metric: \(error.localizedDescription)")
@@ -116,21 +119,27 @@ enum EvalCommand {
         let json = options.has("json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let requests = examples.map { example in
+            example.messages.map(GenerationRequest.messages) ?? .prompt(example.prompt ?? "")
+        }
+        let start = Date()
+        var finished = 0
+        let generations = try generator.generate(requests, batchSize: batchSize) { _, _ in
+            finished += 1
+            if !json, isatty(STDERR_FILENO) != 0 {
+                let elapsed = Date().timeIntervalSince(start)
+                let remaining = elapsed / Double(finished) * Double(examples.count - finished)
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(finished)/\(examples.count) generated  ETA \(ProgressDisplay.duration(remaining))".utf8))
+            }
+        }
         var lines: [String] = []
         var predictions: [String] = []
-        let start = Date()
-        for (index, example) in examples.enumerated() {
-            let generation = try example.messages.map { try generator.respond(to: $0) } ?? generator.generate(prompt: example.prompt ?? "")
+        for (index, (example, generation)) in zip(examples, generations).enumerated() {
             let prediction = generation.text.trimmingCharacters(in: .whitespacesAndNewlines)
             predictions.append(prediction)
             let record = TaskRecord(index: index, prompt: example.prompt, messages: example.messages, generation: prediction,
                                     references: example.references, result: generation)
             lines.append(String(decoding: try encoder.encode(record), as: UTF8.self))
-            if !json, isatty(STDERR_FILENO) != 0 {
-                let elapsed = Date().timeIntervalSince(start)
-                let remaining = elapsed / Double(index + 1) * Double(examples.count - index - 1)
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(index + 1)/\(examples.count) generated  ETA \(ProgressDisplay.duration(remaining))".utf8))
-            }
         }
         if !json, isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
         let scores = try MetricScores(predictions: predictions, references: examples.map(\.references), metrics: metrics,

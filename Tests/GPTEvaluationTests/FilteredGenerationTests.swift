@@ -55,6 +55,46 @@ final class FilteredGenerationTests: XCTestCase {
         XCTAssertEqual(records[1].verdicts.first?.category, "test")
     }
 
+    /// Replies decoded together, with places refilled as replies finish, are the replies
+    /// generated one at a time: stopped by a filter, refused, ended by a stop token or the limit.
+    func testBatchedGenerationGivesEachRequestItsReplyAlone() throws {
+        var generator = FilteredGenerator(model: try model(seed: 9), tokenizer: tokenizer, options: GenerationOptions(maximumNewTokens: 24))
+        let free = try generator.generate(prompt: "Hello")
+        let blocked = scalarString(Array(free.text.unicodeScalars)[8..<11])
+        generator.filters = [try BlocklistFilter(rules: [.init(pattern: NSRegularExpression.escapedPattern(for: blocked), category: "test",
+                                                               maximumLength: 3)])]
+        generator.options.stopTokens = [try tokenizer.encode("e")[0]]
+        generator.chat = ChatFormat(template: try ChatTemplate(
+            "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"))
+        let log = try AuditLog(url: try temporaryDirectory(self).appendingPathComponent("audit.jsonl"))
+        generator.auditLog = log
+        let requests: [GenerationRequest] = [
+            .prompt("Hello"), .prompt("A much longer prompt than the others, to be sure"), .prompt("say \(blocked)"),
+            .messages([ChatMessage(role: "user", content: "Hi there")]), .prompt("x"), .prompt("Hello"),
+            .messages([ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Why?")]),
+        ]
+        let alone = try requests.map { request -> FilteredGeneration in
+            switch request {
+            case .prompt(let prompt): return try generator.generate(prompt: prompt)
+            case .messages(let messages): return try generator.respond(to: messages)
+            }
+        }
+        XCTAssertEqual(Set(alone.map(\.finishReason)), ["filtered", "prompt_filtered", "stop", "length"],
+                       "the requests should end in every way: \(alone.map(\.finishReason))")
+        for batchSize in [1, 3, 8] {
+            var order: [Int] = []
+            let batched = try generator.generate(requests, batchSize: batchSize) { index, reply in
+                XCTAssertEqual(reply, alone[index])
+                order.append(index)
+            }
+            XCTAssertEqual(batched, alone, "batch size \(batchSize)")
+            XCTAssertEqual(order.sorted(), Array(requests.indices))
+        }
+        XCTAssertEqual(try AuditLog.records(at: log.url).count, 4 * requests.count, "one record per reply")
+        XCTAssertThrowsError(try generator.generate(requests, batchSize: 0))
+        XCTAssertEqual(try generator.generate([]), [])
+    }
+
     func testAuditLogTakesConcurrentAppendsAsWholeLines() throws {
         let log = try AuditLog(url: try temporaryDirectory(self).appendingPathComponent("audit.jsonl"))
         DispatchQueue.concurrentPerform(iterations: 64) { i in

@@ -93,6 +93,37 @@ final class SGEMMTests: XCTestCase {
         }
     }
 
+    /// Up to `Kernels.sgemvRowLimit` rows against a row-major W (decoding several sequences together)
+    /// take the matrix-vector path: each row's result is bit for bit the one-row product.
+    func testFewRowsAgainstARowMajorMatrixEqualEachRowAlone() {
+        let n = 203, k = 301, lda = k + 3, ldc = n + 5
+        let w = randomArray(n * k, seed: 7), bias = randomArray(n, seed: 8)
+        for m in 2...(Kernels.sgemvRowLimit + 1) {
+            check(m: m, n: n, k: k, transposeA: false, transposeB: true, bias: true, accumulate: true, padding: 2)
+            let a = randomArray(m * lda, seed: UInt64(m)), start = randomArray(m * ldc, seed: 9)
+            var together = start
+            together.withUnsafeMutableBufferPointer { c in
+                Kernels.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: w, transposeB: true, c: c.baseAddress!, ldc: ldc, bias: bias,
+                              accumulate: true)
+            }
+            for r in 0..<m {
+                var alone = Array(start[(r * ldc)..<(r * ldc + n)])
+                alone.withUnsafeMutableBufferPointer { c in
+                    Array(a[(r * lda)..<(r * lda + k)]).withUnsafeBufferPointer { x in
+                        Kernels.sgemm(m: 1, n: n, k: k, a: x.baseAddress!, b: w, transposeB: true, c: c.baseAddress!, bias: bias,
+                                      accumulate: true)
+                    }
+                }
+                let row = Array(together[(r * ldc)..<(r * ldc + n)])
+                if m <= Kernels.sgemvRowLimit {
+                    XCTAssertEqual(row, alone, "row \(r) of \(m)")
+                } else {
+                    assertClose(row, alone, rtol: 1e-4, atol: 1e-4, "row \(r) of \(m)")
+                }
+            }
+        }
+    }
+
     func testZeroDepthGivesBiasOrKeepsC() {
         check(m: 4, n: 5, k: 0, transposeA: false, transposeB: false)
         check(m: 4, n: 5, k: 0, transposeA: false, transposeB: true, bias: true)
@@ -101,7 +132,8 @@ final class SGEMMTests: XCTestCase {
 
     func testResultsAreBitIdenticalForAnyThreadCount() {
         // Large enough to be split across threads, with edge tiles in both dimensions.
-        for (m, n, k, tA, tB) in [(301, 203, 257, false, true), (97, 1001, 130, true, false), (1, 70001, 9, false, true), (1, 5003, 300, false, false)] {
+        for (m, n, k, tA, tB) in [(301, 203, 257, false, true), (97, 1001, 130, true, false), (1, 70001, 9, false, true), (1, 5003, 300, false, false),
+                                  (5, 20001, 33, false, true)] {
             let a = randomArray(m * k, seed: 5), b = randomArray(n * k, seed: 6)
             var results: [[Float]] = []
             for threads in [1, 2, 8] {

@@ -114,6 +114,12 @@ final class EvaluationCommandTests: XCTestCase {
         let scores = try jsonObject(at: directory.appendingPathComponent("results/scores.json"))
         XCTAssertNotNil(scores["bleu"]); XCTAssertNotNil(scores["chrf"]); XCTAssertNotNil(scores["rougeL"])
         XCTAssertEqual(scores["segments"] as? Int, 2)
+        // One reply at a time gives the same generations as the default batch of 8.
+        assertSuccess(try runGPT(["eval", "--model", model.path, "--task", task.path, "--max-tokens", "6", "--out", "one", "--batch", "1"],
+                                 in: directory))
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("one/generations.jsonl"), encoding: .utf8), generations)
+        assertFailure(try runGPT(["eval", "--model", model.path, "--task", task.path, "--batch", "0"], in: directory), status: 2,
+                      mentioning: ["--batch"])
         try write([#"{"reference": "x"}"#], task)
         assertFailure(try runGPT(["eval", "--model", model.path, "--task", task.path], in: directory), status: 1, mentioning: ["line 1", "prompt"])
         try write([#"{"messages": [{"role": "user", "content": "hi"}], "reference": "x"}"#], task)

@@ -19,7 +19,8 @@ public enum ElementKernels<K: KernelSet> {
         Parallel.forEachTask(tasks) { body(evenSplit(count, parts: tasks, index: $0)) }
     }
 
-    /// `Kernels.sgemm`'s contract on `K`'s products (a single row takes the matrix-vector path):
+    /// `Kernels.sgemm`'s contract on `K`'s products (a single row, or up to `sgemvRowLimit` rows
+    /// against a row-major W, take the matrix-vector path):
     /// the one place that chooses between K's SGEMM and its matrix-vector products.
     @inlinable
     public static func sgemm(
@@ -30,12 +31,13 @@ public enum ElementKernels<K: KernelSet> {
         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, threads: Int
     ) {
         let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
+        if transposeB && k > 0 && m <= sgemvRowLimit && (!transposeA || m == 1 && lda == 1) {
+            K.sgemvRows(n: n, k: k, w: b, ldw: ldb, rows: m, x: a, ldx: transposeA ? 1 : lda, y: c, ldy: ldc, bias: bias,
+                        accumulate: accumulate, threads: threads)
+            return
+        }
         if m == 1 && k > 0 && (!transposeA || lda == 1) {
-            if transposeB {
-                K.sgemvRows(n: n, k: k, w: b, ldw: ldb, x: a, y: c, bias: bias, accumulate: accumulate, threads: threads)
-            } else {
-                K.sgemvColumns(n: n, k: k, b: b, ldb: ldb, x: a, y: c, bias: bias, accumulate: accumulate, threads: threads)
-            }
+            K.sgemvColumns(n: n, k: k, b: b, ldb: ldb, x: a, y: c, bias: bias, accumulate: accumulate, threads: threads)
             return
         }
         K.sgemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,

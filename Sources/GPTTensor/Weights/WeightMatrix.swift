@@ -57,9 +57,10 @@ public struct WeightMatrix {
                                    ldy: outputStride, bias: bias, accumulate: accumulate, activations: activations)
             return
         }
-        if rows == 1, let untransposed {
-            // Decoding: one row streams W in its rows' order, from the untransposed copy.
-            Kernels.sgemm(m: 1, n: outputs, k: inputs, a: x, b: untransposed.floats(of: self), transposeB: true, c: y,
+        if rows <= Kernels.sgemvRowLimit, let untransposed {
+            // Decoding (one sequence or a few together): W streamed in its rows' order, from the
+            // untransposed copy.
+            Kernels.sgemm(m: rows, n: outputs, k: inputs, a: x, b: untransposed.floats(of: self), transposeB: true, c: y,
                           ldc: outputStride, bias: bias, accumulate: accumulate)
             return
         }
