@@ -49,9 +49,10 @@ let package = Package(
         .target(name: "GPTTraining", dependencies: ["GPTFiles", "GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers"]),
         // Perplexity, BLEU, chrF, ROUGE, the generation eval harness, content filters, audit log.
         .target(name: "GPTEvaluation", dependencies: ["GPTFiles", "GPTKernelCore", "GPTTensor", "GPTModel", "GPTTokenizers"]),
+        .target(name: "GPTFineTuning", dependencies: ["GPTFiles", "GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining"]),
         .target(
             name: "GPTKit",
-            dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining", "GPTEvaluation"]),
+            dependencies: ["GPTTensor", "GPTLayers", "GPTModel", "GPTTokenizers", "GPTTraining", "GPTEvaluation", "GPTFineTuning"]),
         .executableTarget(name: "gpt", dependencies: ["GPTKit", "GPTFiles"]),
         .executableTarget(name: "gpt-bench", dependencies: ["GPTKit"]),
         // Plain reference kernels for the tests; in no product, so not public API.
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "GPTModelTests", dependencies: ["GPTModel", "GPTLayers", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "GPTTrainingTests", dependencies: ["GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "GPTEvaluationTests", dependencies: ["GPTEvaluation", "GPTKernelCore", "GPTTensor", "GPTModel", "GPTTokenizers"]),
+        .testTarget(name: "GPTFineTuningTests", dependencies: ["GPTFineTuning", "GPTTraining", "GPTModel", "GPTTensor", "GPTTokenizers"]),
         .testTarget(name: "gptTests", dependencies: ["gpt"]),
         .testTarget(name: "GPTKitTests", dependencies: ["GPTKit"]),
     ],

@@ -109,9 +109,9 @@ public protocol KernelSet: Sendable, ByteDotProducts {
     /// `ElementKernels.siluBackward` compiled for this instruction set.
     static func siluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool)
     /// `ElementKernels.causalAttentionForward` compiled for this instruction set.
-    static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout?)
+    static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout?, positions: UnsafePointer<Int32>?)
     /// `ElementKernels.causalAttentionBackward` compiled for this instruction set.
-    static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout?)
+    static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout?, positions: UnsafePointer<Int32>?)
     /// `ElementKernels.cachedAttention` compiled for this instruction set.
     static func cachedAttention(q: UnsafePointer<Float>, qStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cacheStride: Int, newTokens: Int, pastLength: Int, heads: Int, keyValueHeads: Int, headSize HS: Int, out: UnsafeMutablePointer<Float>, outStride: Int, scratch: UnsafeMutablePointer<Float>)
     /// `ElementKernels.cachedAttentionHalf` compiled for this instruction set.

@@ -24,13 +24,13 @@ extension AVX2Kernels {
     }
 
     /// `ElementKernels.causalAttentionForward`, compiled here.
-    public static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout?) {
-        ElementKernels<AVX2Kernels>.causalAttentionForward(qkv: qkv, shape: shape, out: out, probabilities: probabilities, dropout: dropout)
+    public static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout?, positions: UnsafePointer<Int32>?) {
+        ElementKernels<AVX2Kernels>.causalAttentionForward(qkv: qkv, shape: shape, out: out, probabilities: probabilities, dropout: dropout, positions: positions)
     }
 
     /// `ElementKernels.causalAttentionBackward`, compiled here.
-    public static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout?) {
-        ElementKernels<AVX2Kernels>.causalAttentionBackward(dOut: dOut, qkv: qkv, probabilities: probabilities, shape: shape, dqkv: dqkv, dropout: dropout)
+    public static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout?, positions: UnsafePointer<Int32>?) {
+        ElementKernels<AVX2Kernels>.causalAttentionBackward(dOut: dOut, qkv: qkv, probabilities: probabilities, shape: shape, dqkv: dqkv, dropout: dropout, positions: positions)
     }
 
     /// `ElementKernels.cachedAttention`, compiled here.

@@ -5,3 +5,4 @@
 @_exported import GPTTokenizers
 @_exported import GPTTraining
 @_exported import GPTEvaluation
+@_exported import GPTFineTuning

@@ -46,6 +46,8 @@ public struct CausalSelfAttention: Sendable, Hashable {
         public let batch: Int, time: Int
         /// The attention dropout of the pass, if any.
         let dropout: Dropout?
+        /// The packed rows' position ids `[B·T]` of the pass, if any (owned by the caller).
+        let positions: UnsafePointer<Int32>?
     }
 
     /// Registers GPT-2 style `name.c_attn` (fused) and `name.c_proj`, with HS = C / NH.
@@ -145,24 +147,30 @@ public struct CausalSelfAttention: Sendable, Hashable {
     }
 
     /// Attention over `batch` sequences of `time` positions (starting at position 0). With
-    /// `dropout`, the attention probabilities are dropped (training only).
+    /// `dropout`, the attention probabilities are dropped (training only). With `positions`
+    /// `[B·T]` (owned by the caller, alive until the backward pass), each row packs several
+    /// documents whose positions count from 0: RoPE takes those positions and attention stays
+    /// inside each document (see `Kernels.causalAttentionForward`).
     public func forward(
-        _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil
+        _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil,
+        positions: UnsafePointer<Int32>? = nil
     ) -> Saved {
         let rows = batch * time, shape = shape(batch: batch, time: time)
         let qkvValues = arena.allocate(rows * shape.qkvWidth)
         projectQKV(x, rows: rows, weights: weights, into: qkvValues)
         if let rotary {
             // q and k heads are contiguous: NH + KVH heads from column 0.
-            rotary.apply(qkvValues, batch: batch, time: time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth, positionOffset: 0)
+            rotary.apply(qkvValues, batch: batch, time: time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth, positionOffset: 0,
+                         positions: positions)
         }
         let probabilities = arena.allocate(shape.probabilitiesCount)
         let attended = arena.allocate(rows * shape.outputWidth)
-        Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities, dropout: dropout)
+        Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities, dropout: dropout,
+                                       positions: positions)
         let output = arena.allocate(rows * dimensions)
         projection.forward(attended, rows: rows, weights: weights, into: output)
         return Saved(input: x, output: output, qkv: qkvValues, probabilities: probabilities, attended: attended, batch: batch, time: time,
-                     dropout: dropout)
+                     dropout: dropout, positions: positions)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
@@ -178,10 +186,10 @@ public struct CausalSelfAttention: Sendable, Hashable {
                             inputGradient: dAttended)
         let dqkv = arena.allocate(rows * shape.qkvWidth)
         Kernels.causalAttentionBackward(dOut: dAttended, qkv: saved.qkv, probabilities: saved.probabilities, shape: shape, dqkv: dqkv,
-                                        dropout: saved.dropout)
+                                        dropout: saved.dropout, positions: saved.positions)
         if let rotary {
             rotary.apply(dqkv, batch: saved.batch, time: saved.time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth,
-                         positionOffset: 0, inverse: true)
+                         positionOffset: 0, positions: saved.positions, inverse: true)
         }
         projectQKVBackward(dqkv, input: saved.input, rows: rows, weights: weights, gradients: gradients, inputGradient: dx,
                            accumulateInput: accumulateInput)

@@ -25,6 +25,7 @@ public struct Embedding: Sendable, Hashable {
 
     /// Adds each row of `dy` into the gradient row of its token.
     public func backward(outputGradient dy: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, gradients: GradientBuffer) {
+        guard gradients.tracks(weight) else { return }
         Kernels.scatterAddRows(dy, ids: ids, rows: rows, columns: dimensions, into: gradients[weight])
     }
 }
@@ -45,11 +46,22 @@ public struct LearnedPositionalEmbedding: Sendable, Hashable {
         weight = layout.add("\(name).weight", shape: [maximumPositions, dimensions], role: .embedding)
     }
 
-    /// Adds the position rows `offset ..< offset + time` to each of `batch` sequences of `x`, in place.
+    /// Adds the position rows `offset ..< offset + time` to each of `batch` sequences of `x`, in
+    /// place; with `positions [B·T]` (packed rows, each below `time`), row r gets table row `positions[r]`.
     /// - Throws: `LayerError.positionOutOfRange` past the context length.
-    public func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, weights: WeightStore) throws {
+    public func forward(
+        _ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, positions: UnsafePointer<Int32>? = nil,
+        weights: WeightStore
+    ) throws {
         guard positionOffset + time <= maximumPositions else {
             throw LayerError.positionOutOfRange(position: positionOffset + time - 1, maximum: maximumPositions)
+        }
+        if let positions {
+            let table = weights.vector(weight)
+            for r in 0..<(batch * time) {
+                Kernels.add(x + r * dimensions, table + Int(positions[r]) * dimensions, into: x + r * dimensions, count: dimensions)
+            }
+            return
         }
         let rows = weights.vector(weight) + positionOffset * dimensions
         for b in 0..<batch {
@@ -60,7 +72,19 @@ public struct LearnedPositionalEmbedding: Sendable, Hashable {
 
     /// Adds the sum over the batch of `dy` into the gradient rows `offset ..< offset + time`.
     /// (The input gradient is `dy` itself.)
-    public func backward(outputGradient dy: UnsafePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, gradients: GradientBuffer) {
+    /// With `positions`, row r's gradient goes to table row `positions[r]`.
+    public func backward(
+        outputGradient dy: UnsafePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, positions: UnsafePointer<Int32>? = nil,
+        gradients: GradientBuffer
+    ) {
+        guard gradients.tracks(weight) else { return }
+        if let positions {
+            let table = gradients[weight]
+            for r in 0..<(batch * time) {
+                Kernels.axpy(alpha: 1, x: dy + r * dimensions, y: table + Int(positions[r]) * dimensions, count: dimensions)
+            }
+            return
+        }
         let rows = gradients[weight] + positionOffset * dimensions
         for b in 0..<batch {
             Kernels.axpy(alpha: 1, x: dy + b * time * dimensions, y: rows, count: time * dimensions)
@@ -93,12 +117,22 @@ public struct SinusoidalPositionalEncoding: Sendable, Hashable {
         self.table = table
     }
 
-    /// Adds positions `offset ..< offset + time` to each of `batch` sequences of `x`, in place.
-    public func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0) throws {
+    /// Adds positions `offset ..< offset + time` to each of `batch` sequences of `x`, in place;
+    /// with `positions [B·T]` (packed rows, each below `time`), row r gets position `positions[r]`.
+    public func forward(
+        _ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, positionOffset: Int = 0, positions: UnsafePointer<Int32>? = nil
+    ) throws {
         guard positionOffset + time <= maximumPositions else {
             throw LayerError.positionOutOfRange(position: positionOffset + time - 1, maximum: maximumPositions)
         }
         table.withUnsafeBufferPointer { rows in
+            if let positions {
+                for r in 0..<(batch * time) {
+                    Kernels.add(x + r * dimensions, rows.baseAddress! + Int(positions[r]) * dimensions, into: x + r * dimensions,
+                                count: dimensions)
+                }
+                return
+            }
             for b in 0..<batch {
                 let sequence = x + b * time * dimensions
                 Kernels.add(sequence, rows.baseAddress! + positionOffset * dimensions, into: sequence, count: time * dimensions)
@@ -130,15 +164,18 @@ public struct RotaryEmbedding: Sendable, Hashable {
     }
 
     /// Rotates `heads` head vectors in each of `batch × time` rows (`rowStride` floats apart) in
-    /// place, by positions `offset + t`; `inverse` applies the transpose (the backward pass).
+    /// place, by positions `offset + t` (or, for packed rows, `positions [B·T]`, each below
+    /// `time`); `inverse` applies the transpose (the backward pass).
     public func apply(
-        _ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, heads: Int, rowStride: Int, positionOffset: Int, inverse: Bool = false
+        _ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, heads: Int, rowStride: Int, positionOffset: Int,
+        positions: UnsafePointer<Int32>? = nil, inverse: Bool = false
     ) {
         precondition(positionOffset + time <= maximumPositions, "RotaryEmbedding: position beyond the table")
         cosTable.withUnsafeBufferPointer { c in
             sinTable.withUnsafeBufferPointer { s in
                 Kernels.applyRotary(x, batch: batch, time: time, heads: heads, headSize: headSize, rowStride: rowStride,
-                                    positionOffset: positionOffset, cos: c.baseAddress!, sin: s.baseAddress!, inverse: inverse)
+                                    positionOffset: positionOffset, positions: positions, cos: c.baseAddress!, sin: s.baseAddress!,
+                                    inverse: inverse)
             }
         }
     }

@@ -37,15 +37,18 @@ public struct Linear: Sendable, Hashable {
     }
 
     /// Adds `dyᵀ · x` into the weight gradient and the column sums of `dy` into the bias
-    /// gradient; writes `dx = dy · W` (or adds it, with `accumulateInput`) when `dx` is given.
+    /// gradient (each only if `gradients` tracks it: a frozen weight costs no product); writes
+    /// `dx = dy · W` (or adds it, with `accumulateInput`) when `dx` is given.
     /// `dy` is `[rows, outputSize]` with rows `outputStride` floats apart (default `outputSize`).
     public func backward(
         outputGradient dy: UnsafePointer<Float>, outputStride: Int? = nil, input x: UnsafePointer<Float>, rows: Int,
         weights: WeightStore, gradients: GradientBuffer, inputGradient dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false
     ) {
-        Kernels.sgemm(m: outputSize, n: inputSize, k: rows, a: dy, lda: outputStride, transposeA: true, b: x,
-                      c: gradients[weight], accumulate: true)
-        if let bias {
+        if gradients.tracks(weight) {
+            Kernels.sgemm(m: outputSize, n: inputSize, k: rows, a: dy, lda: outputStride, transposeA: true, b: x,
+                          c: gradients[weight], accumulate: true)
+        }
+        if let bias, gradients.tracks(bias) {
             Kernels.addColumnSums(dy, rows: rows, columns: outputSize, rowStride: outputStride, into: gradients[bias])
         }
         if let dx {

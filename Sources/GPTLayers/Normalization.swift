@@ -1,4 +1,5 @@
 // LayerNorm (torch.nn.LayerNorm) and RMSNorm (Llama's), over the last dimension.
+import GPTKernelCore
 import GPTTensor
 
 /// Which normalization a model uses.
@@ -72,12 +73,17 @@ public struct Normalization: Sendable, Hashable {
         outputGradient dy: UnsafePointer<Float>, saved: Saved, weights: WeightStore, gradients: GradientBuffer,
         inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool = false
     ) {
-        let w = weights.vector(weight), dw = gradients[weight]
+        let w = weights.vector(weight)
+        // A frozen gain (or bias) still gets its sums from the kernel, into scratch that is dropped.
+        let frozen = !gradients.tracks(weight) || bias.map { !gradients.tracks($0) } ?? false
+        let scratch = frozen ? ScratchPool.shared.checkOut(capacity: 2 * dimensions) : nil
+        defer { scratch.map { ScratchPool.shared.checkIn($0) } }
+        let dw = gradients.tracks(weight) ? gradients[weight] : scratch!.pointer
         switch kind {
         case .layerNorm:
+            let db = bias.map { gradients.tracks($0) ? gradients[$0] : scratch!.pointer + dimensions }
             Kernels.layerNormBackward(dy: dy, x: saved.input, weight: w, mean: saved.mean!, rstd: saved.rstd, dx: dx, dweight: dw,
-                                      dbias: bias.map { gradients[$0] }, rows: saved.rows, columns: dimensions,
-                                      accumulateInput: accumulateInput)
+                                      dbias: db, rows: saved.rows, columns: dimensions, accumulateInput: accumulateInput)
         case .rmsNorm:
             Kernels.rmsNormBackward(dy: dy, x: saved.input, weight: w, rstd: saved.rstd, dx: dx, dweight: dw,
                                     rows: saved.rows, columns: dimensions, accumulateInput: accumulateInput)

@@ -55,23 +55,47 @@ public final class ParameterBuffer {
     }
 }
 
-/// The gradient of every parameter of a layout, in the same flat layout: one per workspace, so
-/// several workspaces on one model compute gradients at once without sharing memory. Layers
-/// add into it; `zero()` clears it between steps.
+/// The gradients of a layout's parameters — all of them, or only the trainable ones when the
+/// rest are frozen (adapters over a frozen base: no memory for the base's gradients, and no
+/// work computing them). One per workspace, so several workspaces on one model compute
+/// gradients at once without sharing memory. Layers add into it (skipping what it does not
+/// `track`); `zero()` clears it between steps.
+///
+/// The tracked parameters lie in `values` in layout order, each at a multiple of 16 floats, as
+/// a `ParameterLayout` of just those entries places them: an optimizer over such a layout
+/// steps `values` directly.
 ///
 /// The floats come from `calloc`, which for large blocks maps fresh zero pages without writing
 /// them: a workspace that never runs backward keeps no resident memory for its gradients.
 public final class GradientBuffer {
     /// The layout the buffer follows.
     public let layout: ParameterLayout
-    /// All gradients (`layout.count` floats).
+    /// The tracked gradients (`count` floats).
     public let values: UnsafeMutablePointer<Float>
+    /// Per layout entry: where its gradient starts in `values`, or -1 when frozen.
+    private let offsets: [Int]
+    /// The floats of `values` (at least 1).
+    public let count: Int
     private let block: UnsafeMutableRawPointer
 
-    /// Zero gradients for `layout`.
-    public init(layout: ParameterLayout) {
+    /// Zero gradients for every parameter of `layout`.
+    public convenience init(layout: ParameterLayout) {
+        self.init(layout: layout, tracking: nil)
+    }
+
+    /// Zero gradients for the parameters at `trackedIndices` (entry indices) only; the others
+    /// are frozen. Nil tracks every parameter.
+    public init(layout: ParameterLayout, tracking trackedIndices: Set<Int>?) {
         self.layout = layout
-        let n = max(1, layout.count)
+        var offsets = [Int](repeating: -1, count: layout.entries.count), total = 0
+        for entry in layout.entries where trackedIndices?.contains(entry.slot.index) ?? true {
+            let offset = trackedIndices == nil ? entry.slot.offset : (total + 15) / 16 * 16
+            offsets[entry.slot.index] = offset
+            total = offset + entry.slot.count
+        }
+        self.offsets = offsets
+        let n = max(1, trackedIndices == nil ? layout.count : total)
+        count = n
         guard let block = calloc(n * 4 + 64, 1) else { preconditionFailure("GradientBuffer: cannot allocate \(n) gradients") }
         self.block = block
         values = (block + (64 - Int(bitPattern: block) % 64) % 64).bindMemory(to: Float.self, capacity: n)
@@ -79,19 +103,27 @@ public final class GradientBuffer {
 
     deinit { free(block) }
 
-    /// The number of floats (the layout's count, at least 1).
-    public var count: Int { max(1, layout.count) }
+    /// Whether the buffer holds the gradient of `slot` (false: the parameter is frozen).
+    public func tracks(_ slot: ParameterSlot) -> Bool { offsets[slot.index] >= 0 }
+
+    /// Whether every parameter is tracked.
+    public var tracksEverything: Bool { !offsets.contains(-1) }
 
     /// Sets every gradient to zero.
     public func zero() { values.update(repeating: 0, count: count) }
 
-    /// The gradient of a parameter as a tensor (a copy).
-    public func gradient(of slot: ParameterSlot) -> Tensor { Tensor(copying: values + slot.offset, shape: slot.shape) }
+    /// The gradient of a parameter as a tensor (a copy; zeros for a frozen parameter).
+    public func gradient(of slot: ParameterSlot) -> Tensor {
+        tracks(slot) ? Tensor(copying: values + offsets[slot.index], shape: slot.shape) : Tensor(zeros: slot.shape)
+    }
 
-    /// Where a parameter's gradient starts.
-    public subscript(slot: ParameterSlot) -> UnsafeMutablePointer<Float> { values + slot.offset }
+    /// Where a tracked parameter's gradient starts.
+    public subscript(slot: ParameterSlot) -> UnsafeMutablePointer<Float> {
+        precondition(tracks(slot), "GradientBuffer: the parameter \(layout.entries[slot.index].name) is frozen")
+        return values + offsets[slot.index]
+    }
 
-    /// `‖g‖₂` over every gradient (summed in a fixed order).
+    /// `‖g‖₂` over every tracked gradient (summed in a fixed order).
     public var norm: Float { Float(Kernels.squaredNorm(values, count: count).squareRoot()) }
 
     /// Scales the gradients so their norm is at most `maximumNorm` (as
@@ -108,9 +140,9 @@ public final class GradientBuffer {
     /// Multiplies every gradient by `factor`.
     public func scale(by factor: Float) { Kernels.scale(values, by: factor, count: count) }
 
-    /// Adds `other`'s gradients into these (the layouts must be equal).
+    /// Adds `other`'s gradients into these (the layouts and tracked parameters must be equal).
     public func add(_ other: GradientBuffer) {
-        precondition(other.count == count, "GradientBuffer: adding gradients of another layout")
+        precondition(other.count == count && other.offsets == offsets, "GradientBuffer: adding gradients of another layout")
         Kernels.add(values, other.values, into: values, count: count)
     }
 }

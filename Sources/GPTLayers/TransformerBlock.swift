@@ -69,13 +69,16 @@ public struct TransformerBlock: Sendable, Hashable {
 
     /// The block over `batch × time` rows of `x`. With `dropout` (training only), as GPT-2 and
     /// nanoGPT: on the attention probabilities (site 0) and on the attention and feed-forward
-    /// outputs before each residual addition (sites 1 and 2).
+    /// outputs before each residual addition (sites 1 and 2). `positions` packs documents into
+    /// rows (see `CausalSelfAttention.forward(_:batch:time:weights:arena:dropout:positions:)`).
     public func forward(
-        _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil
+        _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil,
+        positions: UnsafePointer<Int32>? = nil
     ) -> Saved {
         let rows = batch * time, count = rows * attention.dimensions
         let n1 = norm1.forward(x, rows: rows, weights: weights, arena: arena)
-        let a = attention.forward(n1.output, batch: batch, time: time, weights: weights, arena: arena, dropout: dropout?.site(0))
+        let a = attention.forward(n1.output, batch: batch, time: time, weights: weights, arena: arena, dropout: dropout?.site(0),
+                                  positions: positions)
         if let dropout { Kernels.dropout(a.output, into: a.output, count: count, dropout.site(1)) }
         let residual = arena.allocate(count)
         Kernels.add(x, a.output, into: residual, count: count)

@@ -75,15 +75,17 @@ extension GPT {
     // MARK: - Shared steps of every pass
 
     /// Writes the embeddings of `rows` tokens (one sequence of `time` per batch entry, positions
-    /// from `positionOffset`) into `x [B·T, C]`, reading `weights`. Ids must already be checked.
+    /// from `positionOffset`, or packed `positions [B·T]`) into `x [B·T, C]`, reading `weights`.
+    /// Ids (and positions) must already be checked.
     func embed(
-        ids: UnsafePointer<Int32>, batch: Int, time: Int, positionOffset: Int, weights: WeightStore, into x: UnsafeMutablePointer<Float>
+        ids: UnsafePointer<Int32>, batch: Int, time: Int, positionOffset: Int, positions: UnsafePointer<Int32>? = nil,
+        weights: WeightStore, into x: UnsafeMutablePointer<Float>
     ) throws {
         let a = architecture
         a.tokenEmbedding.forward(ids: ids, rows: batch * time, weights: weights, into: x)
         try ModelError.wrap("positions") {
-            try a.positionEmbedding?.forward(x, batch: batch, time: time, positionOffset: positionOffset, weights: weights)
-            try a.sinusoidal?.forward(x, batch: batch, time: time, positionOffset: positionOffset)
+            try a.positionEmbedding?.forward(x, batch: batch, time: time, positionOffset: positionOffset, positions: positions, weights: weights)
+            try a.sinusoidal?.forward(x, batch: batch, time: time, positionOffset: positionOffset, positions: positions)
         }
     }
 

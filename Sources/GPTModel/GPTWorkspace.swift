@@ -38,10 +38,15 @@ public final class GPTWorkspace {
     public let model: GPT
     /// Which activations are kept.
     public let recompute: RecomputePolicy
-    /// The gradients `backward` adds into, in the model's layout.
-    public private(set) lazy var gradients = GradientBuffer(layout: model.layout)
+    /// The gradients `backward` adds into, in the model's layout: every parameter's, or only
+    /// the trainable ones' (see `init(model:recompute:trainable:)`).
+    public private(set) lazy var gradients = GradientBuffer(layout: model.layout, tracking: trainable)
+    /// The layout indices of the parameters whose gradients are computed (nil: all).
+    public let trainable: Set<Int>?
     let arena = Arena()
     private var ids: [Int32] = [], targets: [Int32] = []
+    /// The packed rows' position ids of the last pass `[B·T]` (`positionCapacity` allocated), if it had any.
+    private var positionIDs: UnsafeMutablePointer<Int32>?, positionCapacity = 0
     private var weightsOfMask: [Float] = []
     /// Block l's input `[B·T, C]` (entry L is the final norm's input), and each block's saved
     /// record (`.none` only); pointers into the arena, valid until the next forward pass.
@@ -60,14 +65,21 @@ public final class GPTWorkspace {
         var backwardDone = false
         /// The pass's dropout (training only): site 0 the embeddings, site l + 1 block l.
         var dropout: Dropout?
+        /// The packed position ids (the workspace's `positionIDs`), if the pass had them.
+        var positions: UnsafePointer<Int32>?
         var rows: Int { batch * time }
     }
 
-    /// A workspace for `model`.
-    public init(model: GPT, recompute: RecomputePolicy = .none) {
+    /// A workspace for `model`. With `trainable` (layout entry indices), only those parameters
+    /// get gradients: the others are frozen, their gradients neither stored nor computed
+    /// (fine-tuning adapters over a frozen base). Input gradients still flow through every layer.
+    public init(model: GPT, recompute: RecomputePolicy = .none, trainable: Set<Int>? = nil) {
         self.model = model
         self.recompute = recompute
+        self.trainable = trainable
     }
+
+    deinit { positionIDs?.deallocate() }
 
     /// The weights the passes read: the model's (for a trainer, its live master copy).
     var weights: WeightStore { model.weights }
@@ -97,15 +109,22 @@ public final class GPTWorkspace {
     ///
     /// Ids may be any integer type: the trainer passes its datasets' `Int32` ids straight
     /// through, checked and copied once into the workspace.
+    ///
+    /// `positions [B, T]` packs several documents into each row (Hugging Face's packed
+    /// `position_ids`): each row starts at 0 and each next position is 0 (a new document) or
+    /// one more than the last. Positional embeddings and RoPE take these positions, and
+    /// attention stays inside each document, so every document gets the logits, loss and
+    /// gradients it would get in a row of its own.
+    /// - Throws: also `ModelError.invalidInput` for positions that are not such runs.
     @discardableResult
     public func forward<ID: BinaryInteger>(
-        tokens: [ID], targets: [ID]? = nil, lossMask: [Bool]? = nil, batch: Int, time: Int, dropoutSeed: UInt64? = nil,
-        computeLogits: Bool = true
+        tokens: [ID], targets: [ID]? = nil, lossMask: [Bool]? = nil, positions: [ID]? = nil, batch: Int, time: Int,
+        dropoutSeed: UInt64? = nil, computeLogits: Bool = true
     ) throws -> Float? {
         pass = nil
         let c = model.configuration, a = model.architecture, w = weights
-        let (positions, overflow) = batch.multipliedReportingOverflow(by: time)
-        guard batch > 0, time > 0, !overflow, tokens.count == positions else {
+        let (rowCount, overflow) = batch.multipliedReportingOverflow(by: time)
+        guard batch > 0, time > 0, !overflow, tokens.count == rowCount else {
             throw ModelError.invalidInput("\(tokens.count) tokens for batch \(batch) × time \(time)")
         }
         guard time <= c.contextLength else { throw ModelError.contextOverflow(length: time, limit: c.contextLength) }
@@ -117,6 +136,7 @@ public final class GPTWorkspace {
         }
         try model.checkedIDs(tokens, into: &ids)
         try prepareTargets(targets, lossMask: lossMask, rows: batch * time)
+        let packed = try preparePositions(positions, batch: batch, time: time)
 
         arena.reset()
         let rows = batch * time, width = c.embeddingDimensions, count = rows * width
@@ -126,7 +146,8 @@ public final class GPTWorkspace {
         blockInputs.append(arena.allocate(count))
         if recompute == .perBlock { for _ in a.blocks { blockInputs.append(arena.allocate(count)) } }
         try ids.withUnsafeBufferPointer {
-            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, weights: w, into: blockInputs[0])
+            try model.embed(ids: $0.baseAddress!, batch: batch, time: time, positionOffset: 0, positions: packed, weights: w,
+                            into: blockInputs[0])
         }
         let dropout = dropoutSeed.flatMap { c.dropout > 0 ? Dropout(rate: c.dropout, seed: $0) : nil }
         if let dropout { Kernels.dropout(blockInputs[0], into: blockInputs[0], count: count, dropout.site(0)) }
@@ -134,12 +155,14 @@ public final class GPTWorkspace {
             let blockDropout = dropout?.site(UInt64(index + 1))
             switch recompute {
             case .none:
-                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout,
+                                           positions: packed)
                 saved.append(record)
                 blockInputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
-                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout)
+                let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout,
+                                           positions: packed)
                 blockInputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
@@ -156,7 +179,7 @@ public final class GPTWorkspace {
             head.forward(finalNorm.output, rows: rows, weights: w, into: scores!)
         }
         var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, scores: scores, hasTargets: targets != nil,
-                         dropout: dropout)
+                         dropout: dropout, positions: packed)
         defer { pass = state }
         guard targets != nil, let logits else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
@@ -274,7 +297,9 @@ public final class GPTWorkspace {
             }
             if let extra { Kernels.add(dLogits, extra, into: dLogits, count: rows * vocabulary) }
             // Output projection: dW += dLogitsᵀ · x, dx = dLogits · W.
-            Kernels.sgemm(m: vocabulary, n: width, k: rows, a: dLogits, transposeA: true, b: x, c: g[a.outputWeight], accumulate: true)
+            if g.tracks(a.outputWeight) {
+                Kernels.sgemm(m: vocabulary, n: width, k: rows, a: dLogits, transposeA: true, b: x, c: g[a.outputWeight], accumulate: true)
+            }
             w.matrix(a.outputWeight).multiplyTransposed(dLogits, rows: rows, into: dNorm)
         } else {
             dNorm.update(repeating: 0, count: count)
@@ -324,7 +349,7 @@ public final class GPTWorkspace {
             case .perBlock:
                 let mark = arena.mark()
                 let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, weights: w, arena: arena,
-                                           dropout: state.dropout?.site(UInt64(index + 1)))
+                                           dropout: state.dropout?.site(UInt64(index + 1)), positions: state.positions)
                 block.backward(outputGradient: dy, saved: record, weights: w, gradients: g, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
             }
@@ -333,10 +358,33 @@ public final class GPTWorkspace {
         // dy is now the gradient of the (dropped) embeddings' sum.
         if let dropout = state.dropout { Kernels.dropout(dy, into: dy, count: count, dropout.site(0)) }
         ids.withUnsafeBufferPointer { a.tokenEmbedding.backward(outputGradient: dy, ids: $0.baseAddress!, rows: rows, gradients: g) }
-        a.positionEmbedding?.backward(outputGradient: dy, batch: state.batch, time: state.time, gradients: g)
+        a.positionEmbedding?.backward(outputGradient: dy, batch: state.batch, time: state.time, positions: state.positions, gradients: g)
     }
 
     // MARK: - Targets
+
+    /// Checks packed position ids and copies them into `positionIDs`; nil without them.
+    private func preparePositions<ID: BinaryInteger>(_ positions: [ID]?, batch: Int, time: Int) throws -> UnsafePointer<Int32>? {
+        guard let positions else { return nil }
+        let rows = batch * time
+        guard positions.count == rows else { throw ModelError.invalidInput("\(positions.count) positions for \(rows) tokens") }
+        for (index, position) in positions.enumerated() {
+            let t = index % time
+            let previous = t == 0 ? -1 : Int(positions[index - 1])
+            guard position == 0 || (t > 0 && Int(position) == previous + 1) else {
+                throw ModelError.invalidInput("position \(position) at row \(index / time), time \(t): each row starts at 0 and each "
+                                              + "position is 0 (a new document) or one more than the one before")
+            }
+        }
+        if positionCapacity < rows {
+            positionIDs?.deallocate()
+            positionIDs = .allocate(capacity: rows)
+            positionCapacity = rows
+        }
+        let buffer = positionIDs!
+        for (index, position) in positions.enumerated() { buffer[index] = Int32(position) }
+        return UnsafePointer(buffer)
+    }
 
     private func prepareTargets<ID: BinaryInteger>(_ targets: [ID]?, lossMask: [Bool]?, rows: Int) throws {
         self.targets.removeAll(keepingCapacity: true)

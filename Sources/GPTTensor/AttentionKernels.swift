@@ -18,14 +18,18 @@ extension Kernels {
     /// With `dropout`, the probabilities are dropped (attention dropout, as GPT-2 and nanoGPT)
     /// before multiplying V; `probabilities` keeps them undropped, and the mask of (b, h) is
     /// element `(b·NH + h)·T·T + t·T + s` of the dropout's site.
-    public static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil) {
-        active.causalAttentionForward(qkv: qkv, shape: shape, out: out, probabilities: probabilities, dropout: dropout)
+    ///
+    /// With `positions` `[B·T]` (packed rows: each document's positions count from 0), position
+    /// t attends only to keys from its document's start, `t − positions[b·T + t]`, through t —
+    /// a document mask inside the causal one; the probabilities outside it are 0.
+    public static func causalAttentionForward(qkv: UnsafePointer<Float>, shape: AttentionShape, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil, positions: UnsafePointer<Int32>? = nil) {
+        active.causalAttentionForward(qkv: qkv, shape: shape, out: out, probabilities: probabilities, dropout: dropout, positions: positions)
     }
 
     /// Backward: given `dOut` [B, T, NH·HS], writes `dqkv` [B, T, W] (every element). `dropout`
-    /// must be the forward pass's.
-    public static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil) {
-        active.causalAttentionBackward(dOut: dOut, qkv: qkv, probabilities: probabilities, shape: shape, dqkv: dqkv, dropout: dropout)
+    /// and `positions` must be the forward pass's.
+    public static func causalAttentionBackward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil, positions: UnsafePointer<Int32>? = nil) {
+        active.causalAttentionBackward(dOut: dOut, qkv: qkv, probabilities: probabilities, shape: shape, dqkv: dqkv, dropout: dropout, positions: positions)
     }
 
     /// Attention of `newTokens` queries (positions `pastLength ..< pastLength + newTokens`)

@@ -64,16 +64,19 @@ extension Kernels {
     /// Rotates, in place, `heads` vectors of `headSize` at each of `batch × time` rows (row r at
     /// `x + r · rowStride`, head h at `+ h · headSize`) by the angles of position
     /// `positionOffset + t`: the "rotate half" convention (element i pairs with i + HS/2).
-    /// With `inverse`, rotates by the negative angles: the backward pass.
+    /// With `inverse`, rotates by the negative angles: the backward pass. With `positions`
+    /// `[B·T]`, row r takes position `positions[r]` instead (packed rows; each must be below the
+    /// tables' length).
     public static func applyRotary(
         _ x: UnsafeMutablePointer<Float>, batch: Int, time: Int, heads: Int, headSize: Int, rowStride: Int,
-        positionOffset: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, inverse: Bool = false
+        positionOffset: Int, positions: UnsafePointer<Int32>? = nil, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+        inverse: Bool = false
     ) {
         let half = headSize / 2
         let sign: Float = inverse ? -1 : 1
         forEachRange(batch &* time, grain: Swift.max(1, elementwiseParallelThreshold / Swift.max(1, heads &* headSize))) { range in
             for row in range {
-                let position = positionOffset &+ row % time
+                let position = positions.map { Int($0[row]) } ?? positionOffset &+ row % time
                 let c = cos + position &* half, s = sin + position &* half
                 for h in 0..<heads {
                     let v = x + (row &* rowStride &+ h &* headSize)

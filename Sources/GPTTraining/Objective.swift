@@ -40,7 +40,7 @@ public struct CrossEntropyObjective: Objective {
 
     /// Cross-entropy forward and backward through the workspace's fused path.
     public func accumulate(_ batch: TokenBatch, in workspace: GPTWorkspace, scale: Float, dropoutSeed: UInt64?) throws -> Float {
-        let loss = try workspace.forward(tokens: batch.inputs, targets: batch.targets, batch: batch.batchSize,
+        let loss = try workspace.forward(tokens: batch.inputs, targets: batch.targets, positions: batch.positions, batch: batch.batchSize,
                                          time: batch.sequenceLength, dropoutSeed: dropoutSeed) ?? 0
         guard loss.isFinite else { return loss }  // the trainer reports it
         try workspace.backward(lossScale: scale)

@@ -90,16 +90,24 @@ public struct TokenBatch: Sendable, Hashable {
     public var targets: [Int32]
     /// Rows and columns.
     public var batchSize: Int, sequenceLength: Int
+    /// For rows that pack several documents: each token's position in its document (0 starts
+    /// a document); attention stays inside documents (see `GPTWorkspace.forward`). Nil: one
+    /// sequence a row.
+    public var positions: [Int32]?
 
-    /// A batch from explicit ids (targets of -100 are not counted in the loss).
-    /// - Throws: `TrainingError.invalidData` unless both hold `batchSize × sequenceLength` ids.
-    public init(inputs: [Int32], targets: [Int32], batchSize: Int, sequenceLength: Int) throws {
-        let (positions, overflow) = batchSize.multipliedReportingOverflow(by: sequenceLength)
-        guard batchSize > 0, sequenceLength > 0, !overflow, inputs.count == positions, targets.count == positions else {
+    /// A batch from explicit ids (targets of -100 are not counted in the loss), and optional
+    /// packed `positions`.
+    /// - Throws: `TrainingError.invalidData` unless each holds `batchSize × sequenceLength` ids.
+    public init(inputs: [Int32], targets: [Int32], positions: [Int32]? = nil, batchSize: Int, sequenceLength: Int) throws {
+        let (count, overflow) = batchSize.multipliedReportingOverflow(by: sequenceLength)
+        guard batchSize > 0, sequenceLength > 0, !overflow, inputs.count == count, targets.count == count,
+              positions.map({ $0.count == count }) ?? true else {
             throw TrainingError.invalidData(
-                "a batch of \(batchSize) × \(sequenceLength) positions with \(inputs.count) inputs and \(targets.count) targets")
+                "a batch of \(batchSize) × \(sequenceLength) positions with \(inputs.count) inputs, \(targets.count) targets"
+                    + (positions.map { " and \($0.count) position ids" } ?? ""))
         }
         self.init(checked: inputs, targets: targets, batchSize: batchSize, sequenceLength: sequenceLength)
+        self.positions = positions
     }
 
     /// A batch whose sizes the caller guarantees (the sampler's own windows).

@@ -6,6 +6,8 @@ import GPTCompilerBuiltins
 // (NH + g)·HS, value head g at (NH + KVH + g)·HS. Query head h reads key/value head
 // g = h / (NH / KVH). out is [B, T, NH·HS]; the probabilities P are [B, NH, T, T] (upper
 // triangles zero). Scores are q·k / √HS, as F.scaled_dot_product_attention(is_causal=True).
+// With packed position ids [B·T], a position also sees no key before its document's start
+// (t − position): a block-diagonal causal mask, as Hugging Face's position_ids-based packing.
 //
 // Each (b, h) (forward) or (b, g) (backward, so that the heads sharing a key/value head add
 // into its gradient in a fixed order) is one task; the products inside run single-threaded
@@ -46,7 +48,8 @@ extension ElementKernels {
     @inlinable
     public static func causalAttentionForward(
         qkv: UnsafePointer<Float>, shape: AttentionShape,
-        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
+        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: Dropout? = nil,
+        positions: UnsafePointer<Int32>? = nil
     ) {
         let (T, HS, NH) = (shape.time, shape.headSize, shape.heads)
         let W = shape.qkvWidth, group = NH / shape.keyValueHeads
@@ -63,8 +66,10 @@ extension ElementKernels {
                 sgemm(m: T, n: T, k: HS, a: q, lda: W, b: k, ldb: W, transposeB: true, c: p, ldc: T, threads: 1)
                 for t in 0..<T {
                     let row = p + t &* T
-                    scaleRow(row, t &+ 1, by: scale)
-                    softmaxRow(row, row, t &+ 1)
+                    let first = documentStart(positions, row: b &* T &+ t, time: t)
+                    row.update(repeating: 0, count: first)
+                    scaleRow(row + first, t &+ 1 &- first, by: scale)
+                    softmaxRow(row + first, row + first, t &+ 1 &- first)
                     let after: Int = t &+ 1
                     (row + after).update(repeating: 0, count: T &- after)
                 }
@@ -85,6 +90,14 @@ extension ElementKernels {
         }
     }
 
+    /// The first key position that position `time` of a row may attend to: 0, or with packed
+    /// `positions` the start of its document, `time − positions[row]` (clamped to 0...time).
+    @inlinable @inline(__always)
+    static func documentStart(_ positions: UnsafePointer<Int32>?, row: Int, time: Int) -> Int {
+        guard let positions else { return 0 }
+        return Swift.min(time, Swift.max(0, time &- Int(positions[row])))
+    }
+
     /// Dropout of the first `count` probabilities of a row; the rest of the row is zero.
     @inlinable
     static func dropoutRow(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int, _ dropout: Dropout, offset: Int) {
@@ -97,7 +110,7 @@ extension ElementKernels {
     @inlinable
     public static func causalAttentionBackward(
         dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
-        shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil
+        shape: AttentionShape, dqkv: UnsafeMutablePointer<Float>, dropout: Dropout? = nil, positions: UnsafePointer<Int32>? = nil
     ) {
         let (T, HS, NH, KVH) = (shape.time, shape.headSize, shape.heads, shape.keyValueHeads)
         let W = shape.qkvWidth, group = NH / KVH, outWidth = NH &* HS
@@ -138,8 +151,10 @@ extension ElementKernels {
                         }
                         for t in 0..<T {
                             let row = dScores + t &* T
-                            softmaxBackwardRow(p + t &* T, row, row, t &+ 1, accumulate: false)
-                            scaleRow(row, t &+ 1, by: scale)
+                            let first = documentStart(positions, row: b &* T &+ t, time: t)
+                            row.update(repeating: 0, count: first)
+                            softmaxBackwardRow(p + t &* T + first, row + first, row + first, t &+ 1 &- first, accumulate: false)
+                            scaleRow(row + first, t &+ 1 &- first, by: scale)
                             let after: Int = t &+ 1
                             (row + after).update(repeating: 0, count: T &- after)
                         }
