@@ -27,9 +27,9 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// HS, the width of one head.
     public let headSize: Int
     /// The projections C → q, k, v: one fused `Linear` or three (q, k, v), see `QKVProjectionLayout`.
-    public let qkvProjections: [Linear]
+    public internal(set) var qkvProjections: [Linear]
     /// The output projection NH·HS → C.
-    public let projection: Linear
+    public internal(set) var projection: Linear
     /// RoPE on q and k, if used.
     public let rotary: RotaryEmbedding?
 
@@ -48,6 +48,8 @@ public struct CausalSelfAttention: Sendable, Hashable {
         let dropout: Dropout?
         /// The packed rows' position ids `[B·T]` of the pass, if any (owned by the caller).
         let positions: UnsafePointer<Int32>?
+        /// The adapters' input dropout of the pass, if any.
+        let adapterDropout: Dropout?
     }
 
     /// Registers GPT-2 style `name.c_attn` (fused) and `name.c_proj`, with HS = C / NH.
@@ -103,7 +105,9 @@ public struct CausalSelfAttention: Sendable, Hashable {
     public var qkv: Linear? { qkvProjections.count == 1 ? qkvProjections[0] : nil }
 
     /// `qkv [rows, W] = x · [Wq; Wk; Wv]ᵀ (+ biases)`, W = (NH + 2·KVH)·HS.
-    func projectQKV(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into qkvValues: UnsafeMutablePointer<Float>) {
+    func projectQKV(
+        _ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, into qkvValues: UnsafeMutablePointer<Float>, adapterDropout: Dropout? = nil
+    ) {
         let width = (heads + 2 * keyValueHeads) * headSize
         // Decoding stored-format matrices: q, k and v in one dispatch (float32 weights, the
         // training case, take the loop below and build no arrays).
@@ -118,12 +122,15 @@ public struct CausalSelfAttention: Sendable, Hashable {
                 }
                 WeightMatrix.multiply(matrices, biases: qkvProjections.map { $0.bias.map(weights.vector) }, x, rows: rows,
                                       into: columns, strides: Array(repeating: width, count: columns.count))
+                for (linear, column) in zip(qkvProjections, columns) {
+                    linear.addAdapterOutput(x, rows: rows, weights: weights, into: column, outputStride: width, dropout: adapterDropout)
+                }
                 return
             }
         }
         var column = 0
         for linear in qkvProjections {
-            linear.forward(x, rows: rows, weights: weights, into: qkvValues + column, outputStride: width)
+            linear.forward(x, rows: rows, weights: weights, into: qkvValues + column, outputStride: width, adapterDropout: adapterDropout)
             column += linear.outputSize
         }
     }
@@ -131,13 +138,14 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// The backward pass of `projectQKV`: adds the weight gradients, writes (or adds) `dx`.
     func projectQKVBackward(
         _ dqkv: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int, weights: WeightStore, gradients: GradientBuffer,
-        inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool
+        inputGradient dx: UnsafeMutablePointer<Float>, accumulateInput: Bool, adapterDropout: Dropout? = nil
     ) {
         let width = (heads + 2 * keyValueHeads) * headSize
         var column = 0
         for (index, linear) in qkvProjections.enumerated() {
             linear.backward(outputGradient: dqkv + column, outputStride: width, input: x, rows: rows, weights: weights,
-                            gradients: gradients, inputGradient: dx, accumulateInput: accumulateInput || index > 0)
+                            gradients: gradients, inputGradient: dx, accumulateInput: accumulateInput || index > 0,
+                            adapterDropout: adapterDropout)
             column += linear.outputSize
         }
     }
@@ -150,14 +158,15 @@ public struct CausalSelfAttention: Sendable, Hashable {
     /// `dropout`, the attention probabilities are dropped (training only). With `positions`
     /// `[B·T]` (owned by the caller, alive until the backward pass), each row packs several
     /// documents whose positions count from 0: RoPE takes those positions and attention stays
-    /// inside each document (see `Kernels.causalAttentionForward`).
+    /// inside each document (see `Kernels.causalAttentionForward`). `adapterDropout` drops the
+    /// input of the projections' adapters (training only).
     public func forward(
         _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil,
-        positions: UnsafePointer<Int32>? = nil
+        positions: UnsafePointer<Int32>? = nil, adapterDropout: Dropout? = nil
     ) -> Saved {
         let rows = batch * time, shape = shape(batch: batch, time: time)
         let qkvValues = arena.allocate(rows * shape.qkvWidth)
-        projectQKV(x, rows: rows, weights: weights, into: qkvValues)
+        projectQKV(x, rows: rows, weights: weights, into: qkvValues, adapterDropout: adapterDropout)
         if let rotary {
             // q and k heads are contiguous: NH + KVH heads from column 0.
             rotary.apply(qkvValues, batch: batch, time: time, heads: heads + keyValueHeads, rowStride: shape.qkvWidth, positionOffset: 0,
@@ -168,9 +177,9 @@ public struct CausalSelfAttention: Sendable, Hashable {
         Kernels.causalAttentionForward(qkv: qkvValues, shape: shape, out: attended, probabilities: probabilities, dropout: dropout,
                                        positions: positions)
         let output = arena.allocate(rows * dimensions)
-        projection.forward(attended, rows: rows, weights: weights, into: output)
+        projection.forward(attended, rows: rows, weights: weights, into: output, adapterDropout: adapterDropout)
         return Saved(input: x, output: output, qkv: qkvValues, probabilities: probabilities, attended: attended, batch: batch, time: time,
-                     dropout: dropout, positions: positions)
+                     dropout: dropout, positions: positions, adapterDropout: adapterDropout)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
@@ -183,7 +192,7 @@ public struct CausalSelfAttention: Sendable, Hashable {
         defer { arena.reset(to: mark) }
         let dAttended = arena.allocate(rows * shape.outputWidth)
         projection.backward(outputGradient: dy, input: saved.attended, rows: rows, weights: weights, gradients: gradients,
-                            inputGradient: dAttended)
+                            inputGradient: dAttended, adapterDropout: saved.adapterDropout)
         let dqkv = arena.allocate(rows * shape.qkvWidth)
         Kernels.causalAttentionBackward(dOut: dAttended, qkv: saved.qkv, probabilities: saved.probabilities, shape: shape, dqkv: dqkv,
                                         dropout: saved.dropout, positions: saved.positions)
@@ -192,7 +201,7 @@ public struct CausalSelfAttention: Sendable, Hashable {
                          positionOffset: 0, positions: saved.positions, inverse: true)
         }
         projectQKVBackward(dqkv, input: saved.input, rows: rows, weights: weights, gradients: gradients, inputGradient: dx,
-                           accumulateInput: accumulateInput)
+                           accumulateInput: accumulateInput, adapterDropout: saved.adapterDropout)
     }
 
     // MARK: - Cached decoding
@@ -376,5 +385,14 @@ public final class AttentionCache {
     public func truncate(to length: Int) {
         precondition(length >= 0 && length <= self.length, "AttentionCache: cannot truncate to \(length)")
         self.length = length
+    }
+}
+
+extension CausalSelfAttention {
+    /// Attaches (or, returning nil, removes) an adapter on each projection: `make` sees each
+    /// projection as it is.
+    public mutating func attachAdapters(_ make: (Linear) throws -> LinearAdapter?) rethrows {
+        for index in qkvProjections.indices { qkvProjections[index].adapter = try make(qkvProjections[index]) }
+        projection.adapter = try make(projection)
     }
 }

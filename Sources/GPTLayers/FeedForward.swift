@@ -56,11 +56,11 @@ public struct FeedForward: Sendable, Hashable {
     /// H, the hidden width.
     public let hiddenSize: Int
     /// The up projection C → H (`c_fc`, `up_proj`).
-    public let up: Linear
+    public internal(set) var up: Linear
     /// SwiGLU only: the gate projection C → H (`gate_proj`), the one `silu` is applied to.
-    public let gate: Linear?
+    public internal(set) var gate: Linear?
     /// The down projection H → C (`c_proj`, `down_proj`).
-    public let down: Linear
+    public internal(set) var down: Linear
 
     /// What `forward` keeps for `backward`.
     public struct Saved {
@@ -73,6 +73,8 @@ public struct FeedForward: Sendable, Hashable {
         let hidden: UnsafeMutablePointer<Float>, upValues: UnsafeMutablePointer<Float>?, activated: UnsafeMutablePointer<Float>
         /// The number of rows.
         public let rows: Int
+        /// The adapters' input dropout of the pass, if any.
+        let adapterDropout: Dropout?
     }
 
     /// Registers the projections under GPTKit's GPT-2 family names (`FeedForwardNames.gpt2`).
@@ -104,13 +106,14 @@ public struct FeedForward: Sendable, Hashable {
     }
 
     /// Applies the network to `rows` rows of `x`.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, arena: Arena) -> Saved {
+    /// `adapterDropout` drops the input of the projections' adapters (training only).
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, weights: WeightStore, arena: Arena, adapterDropout: Dropout? = nil) -> Saved {
         let n = rows * hiddenSize
         let hidden = arena.allocate(n), activated = arena.allocate(n)
         var upValues: UnsafeMutablePointer<Float>?
         switch kind {
         case .gelu:
-            up.forward(x, rows: rows, weights: weights, into: hidden)
+            up.forward(x, rows: rows, weights: weights, into: hidden, adapterDropout: adapterDropout)
             Kernels.geluForward(hidden, into: activated, count: n)
         case .swiGLU:
             let u = arena.allocate(n)
@@ -119,17 +122,20 @@ public struct FeedForward: Sendable, Hashable {
                 // Decoding stored-format matrices: gate and up in one dispatch.
                 WeightMatrix.multiply([gateMatrix, upMatrix], biases: [gate!.bias.map(weights.vector), up.bias.map(weights.vector)], x, rows: rows,
                                       into: [hidden, u], strides: [hiddenSize, hiddenSize])
+                gate!.addAdapterOutput(x, rows: rows, weights: weights, into: hidden, dropout: adapterDropout)
+                up.addAdapterOutput(x, rows: rows, weights: weights, into: u, dropout: adapterDropout)
             } else {
-                gate!.forward(x, rows: rows, weights: weights, into: hidden)
-                up.forward(x, rows: rows, weights: weights, into: u)
+                gate!.forward(x, rows: rows, weights: weights, into: hidden, adapterDropout: adapterDropout)
+                up.forward(x, rows: rows, weights: weights, into: u, adapterDropout: adapterDropout)
             }
             Kernels.siluForward(hidden, into: activated, count: n)
             Kernels.multiply(activated, u, into: activated, count: n)
             upValues = u
         }
         let output = arena.allocate(rows * dimensions)
-        down.forward(activated, rows: rows, weights: weights, into: output)
-        return Saved(input: x, output: output, hidden: hidden, upValues: upValues, activated: activated, rows: rows)
+        down.forward(activated, rows: rows, weights: weights, into: output, adapterDropout: adapterDropout)
+        return Saved(input: x, output: output, hidden: hidden, upValues: upValues, activated: activated, rows: rows,
+                     adapterDropout: adapterDropout)
     }
 
     /// Writes (or adds) the input gradient into `dx`; adds the parameter gradients.
@@ -142,12 +148,12 @@ public struct FeedForward: Sendable, Hashable {
         defer { arena.reset(to: mark) }
         let dActivated = arena.allocate(n), dHidden = arena.allocate(n)
         down.backward(outputGradient: dy, input: saved.activated, rows: rows, weights: weights, gradients: gradients,
-                      inputGradient: dActivated)
+                      inputGradient: dActivated, adapterDropout: saved.adapterDropout)
         switch kind {
         case .gelu:
             Kernels.geluBackward(x: saved.hidden, dy: dActivated, dx: dHidden, count: n)
             up.backward(outputGradient: dHidden, input: saved.input, rows: rows, weights: weights, gradients: gradients,
-                        inputGradient: dx, accumulateInput: accumulateInput)
+                        inputGradient: dx, accumulateInput: accumulateInput, adapterDropout: saved.adapterDropout)
         case .swiGLU:
             // a = silu(g) ⊙ u: du = da ⊙ silu(g), dg = (da ⊙ u) ⊙ silu′(g).
             let u = saved.upValues!
@@ -157,9 +163,19 @@ public struct FeedForward: Sendable, Hashable {
             Kernels.multiply(dActivated, u, into: dActivated, count: n)
             Kernels.siluBackward(x: saved.hidden, dy: dActivated, dx: dHidden, count: n)
             gate!.backward(outputGradient: dHidden, input: saved.input, rows: rows, weights: weights, gradients: gradients,
-                           inputGradient: dx, accumulateInput: accumulateInput)
+                           inputGradient: dx, accumulateInput: accumulateInput, adapterDropout: saved.adapterDropout)
             up.backward(outputGradient: dUp, input: saved.input, rows: rows, weights: weights, gradients: gradients,
-                        inputGradient: dx, accumulateInput: true)
+                        inputGradient: dx, accumulateInput: true, adapterDropout: saved.adapterDropout)
         }
+    }
+}
+
+extension FeedForward {
+    /// Attaches (or, returning nil, removes) an adapter on each projection: `make` sees each
+    /// projection as it is.
+    public mutating func attachAdapters(_ make: (Linear) throws -> LinearAdapter?) rethrows {
+        if let existing = gate { gate!.adapter = try make(existing) }
+        up.adapter = try make(up)
+        down.adapter = try make(down)
     }
 }

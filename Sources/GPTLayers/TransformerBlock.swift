@@ -9,11 +9,11 @@ public struct TransformerBlock: Sendable, Hashable {
     /// The norm before attention (`ln_1`).
     public let norm1: Normalization
     /// The attention (`attn`).
-    public let attention: CausalSelfAttention
+    public internal(set) var attention: CausalSelfAttention
     /// The norm before the feed-forward network (`ln_2`).
     public let norm2: Normalization
     /// The feed-forward network (`mlp`).
-    public let feedForward: FeedForward
+    public internal(set) var feedForward: FeedForward
 
     /// What `forward` keeps for `backward`.
     public struct Saved {
@@ -70,20 +70,21 @@ public struct TransformerBlock: Sendable, Hashable {
     /// The block over `batch × time` rows of `x`. With `dropout` (training only), as GPT-2 and
     /// nanoGPT: on the attention probabilities (site 0) and on the attention and feed-forward
     /// outputs before each residual addition (sites 1 and 2). `positions` packs documents into
-    /// rows (see `CausalSelfAttention.forward(_:batch:time:weights:arena:dropout:positions:)`).
+    /// rows (see `CausalSelfAttention.forward(_:batch:time:weights:arena:dropout:positions:adapterDropout:)`);
+    /// `adapterDropout` drops the input of the projections' adapters.
     public func forward(
         _ x: UnsafePointer<Float>, batch: Int, time: Int, weights: WeightStore, arena: Arena, dropout: Dropout? = nil,
-        positions: UnsafePointer<Int32>? = nil
+        positions: UnsafePointer<Int32>? = nil, adapterDropout: Dropout? = nil
     ) -> Saved {
         let rows = batch * time, count = rows * attention.dimensions
         let n1 = norm1.forward(x, rows: rows, weights: weights, arena: arena)
         let a = attention.forward(n1.output, batch: batch, time: time, weights: weights, arena: arena, dropout: dropout?.site(0),
-                                  positions: positions)
+                                  positions: positions, adapterDropout: adapterDropout)
         if let dropout { Kernels.dropout(a.output, into: a.output, count: count, dropout.site(1)) }
         let residual = arena.allocate(count)
         Kernels.add(x, a.output, into: residual, count: count)
         let n2 = norm2.forward(residual, rows: rows, weights: weights, arena: arena)
-        let f = feedForward.forward(n2.output, rows: rows, weights: weights, arena: arena)
+        let f = feedForward.forward(n2.output, rows: rows, weights: weights, arena: arena, adapterDropout: adapterDropout)
         if let dropout { Kernels.dropout(f.output, into: f.output, count: count, dropout.site(2)) }
         let output = arena.allocate(count)
         Kernels.add(residual, f.output, into: output, count: count)
@@ -224,5 +225,14 @@ public struct TransformerBlockNames: Sendable, Hashable {
             qkv: .separate(query: "\(prefix).self_attn.q_proj", key: "\(prefix).self_attn.k_proj", value: "\(prefix).self_attn.v_proj"),
             attentionOutput: "\(prefix).self_attn.o_proj", norm2: "\(prefix).post_attention_layernorm",
             feedForward: .llama("\(prefix).mlp"))
+    }
+}
+
+extension TransformerBlock {
+    /// Attaches (or, returning nil, removes) an adapter on each projection of the attention and
+    /// the feed-forward network.
+    public mutating func attachAdapters(_ make: (Linear) throws -> LinearAdapter?) rethrows {
+        try attention.attachAdapters(make)
+        try feedForward.attachAdapters(make)
     }
 }

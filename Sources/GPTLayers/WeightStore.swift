@@ -68,6 +68,46 @@ public final class WeightStore: @unchecked Sendable {
         owners = [parameters]
     }
 
+    /// `base`'s weights followed by `extra`'s (float32, copied once) for the entries of `layout`
+    /// after `base.layout`'s: a model with adapters over weights in any format.
+    /// - Throws: `LayerError.shapeMismatch` unless `layout` begins with `base.layout`'s entries
+    ///   and continues with `extra.layout`'s (same names and shapes).
+    public convenience init(extending base: WeightStore, layout: ParameterLayout, copying extra: ParameterBuffer) throws {
+        let memory = WeightMemory(floatCount: max(1, extra.layout.count)) { $0.update(from: extra.values, count: max(1, extra.layout.count)) }
+        try self.init(extending: base, layout: layout, extraLayout: extra.layout, base: memory.base.assumingMemoryBound(to: Float.self),
+                      owner: memory)
+    }
+
+    /// `init(extending:layout:copying:)` reading `extra` in place: a trainer's live adapters.
+    package convenience init(extending base: WeightStore, layout: ParameterLayout, borrowing extra: ParameterBuffer) throws {
+        try self.init(extending: base, layout: layout, extraLayout: extra.layout, base: UnsafePointer(extra.values), owner: extra)
+    }
+
+    private init(extending store: WeightStore, layout: ParameterLayout, extraLayout: ParameterLayout, base: UnsafePointer<Float>,
+                 owner: AnyObject) throws {
+        let baseCount = store.layout.entries.count
+        guard layout.entries.count == baseCount + extraLayout.entries.count,
+              zip(layout.entries, store.layout.entries).allSatisfy({ $0.name == $1.name && $0.slot.shape == $1.slot.shape }),
+              zip(layout.entries.dropFirst(baseCount), extraLayout.entries).allSatisfy({ $0.name == $1.name && $0.slot.shape == $1.slot.shape })
+        else {
+            throw LayerError.shapeMismatch("the extended layout is not the base layout followed by the extra one")
+        }
+        self.layout = layout
+        matrices = store.matrices + Self.views(extraLayout, base: base)
+        owners = store.owners + [owner]
+    }
+
+    /// The store of the first `count` entries of `layout` (`prefix`): the base under adapters.
+    public func prefix(_ layout: ParameterLayout) -> WeightStore {
+        WeightStore(layout: layout, matrices: Array(matrices.prefix(layout.entries.count)), owners: owners)
+    }
+
+    private init(layout: ParameterLayout, matrices: [WeightMatrix], owners: [AnyObject]) {
+        self.layout = layout
+        self.matrices = matrices
+        self.owners = owners
+    }
+
     /// Float32 views of a flat buffer in `layout` (the layout GPTKit allocates), one per entry.
     public static func views(_ layout: ParameterLayout, base: UnsafePointer<Float>) -> [WeightMatrix] {
         layout.entries.map { entry in
@@ -118,12 +158,17 @@ public final class WeightStore: @unchecked Sendable {
         }
     }
 
-    /// Writes a parameter's value in the layout's orientation (`[out, in]`) into `target`.
-    /// - Throws: `LayerError.invalidConfiguration` if it is stored in a format without kernels.
+    /// Writes a parameter's value in the layout's orientation (`[out, in]`) into `target`, as
+    /// float32 (a half-precision or block-quantized weight dequantized exactly).
+    /// - Throws: `LayerError.invalidConfiguration` for a transposed weight not in float32.
     public func copyValue(of slot: ParameterSlot, into target: UnsafeMutablePointer<Float>) throws {
         let matrix = matrices[slot.index]
         guard matrix.format == .float32 else {
-            throw LayerError.invalidConfiguration("\(layout.entries[slot.index].name) is stored as \(matrix.format.rawValue)")
+            guard !matrix.isTransposed else {
+                throw LayerError.invalidConfiguration("\(layout.entries[slot.index].name) is stored transposed as \(matrix.format.rawValue)")
+            }
+            Kernels.dequantize(matrix.format, matrix.base, count: slot.count, into: target)
+            return
         }
         if matrix.isTransposed {
             Kernels.transpose(matrix.floats, rows: matrix.inputs, columns: matrix.outputs, into: target)

@@ -9,11 +9,15 @@ extension GPT {
     struct Architecture: Sendable {
         let configuration: GPTConfiguration
         let family: any ModelFamily.Type
-        let layout: ParameterLayout
+        var layout: ParameterLayout
         let tokenEmbedding: Embedding
         let positionEmbedding: LearnedPositionalEmbedding?
         let sinusoidal: SinusoidalPositionalEncoding?
-        let blocks: [TransformerBlock]
+        var blocks: [TransformerBlock]
+        /// The LoRA adapters on the blocks' projections, if any: their entries follow the base
+        /// model's `baseEntryCount` entries in `layout`.
+        var lora: LoRAConfiguration?
+        var baseEntryCount: Int
         let finalNorm: Normalization
         /// The output projection `[V, C]`: the token embedding when tied, else `lm_head.weight`.
         let outputWeight: ParameterSlot
@@ -69,6 +73,8 @@ extension GPT {
             self.configuration = configuration
             self.family = family
             self.layout = layout
+            lora = nil
+            baseEntryCount = layout.entries.count
         }
     }
 

@@ -240,7 +240,12 @@ extension GPT {
     /// try model.save(directory: url, dataType: .bfloat16)          // half the size
     /// let half = try GPT(directory: url, halfPrecision: .stored)    // BF16 weights, F32 sums
     /// ```
+    /// - Throws: `ModelError.unsupported` for a model with adapters (save them with
+    ///   `saveAdapter(directory:baseModelName:)`, or merge them first with `mergingAdapters()`).
     public func save(directory: URL, dataType: WeightFormat = .float32) throws {
+        guard lora == nil else {
+            throw ModelError.unsupported("a model with adapters: save them with saveAdapter(directory:), or merge them first")
+        }
         do { try Files.createFolder(directory) } catch { throw ModelError.io("\(error)") }
         try configuration.write(to: directory.appendingPathComponent("config.json"))
         try saveSafetensors(to: directory.appendingPathComponent("model.safetensors"), dataType: dataType)

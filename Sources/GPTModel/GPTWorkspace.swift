@@ -67,6 +67,8 @@ public final class GPTWorkspace {
         var dropout: Dropout?
         /// The packed position ids (the workspace's `positionIDs`), if the pass had them.
         var positions: UnsafePointer<Int32>?
+        /// The adapters' input dropout (training an adapted model with a LoRA dropout).
+        var adapterDropout: Dropout?
         var rows: Int { batch * time }
     }
 
@@ -150,19 +152,22 @@ public final class GPTWorkspace {
                             into: blockInputs[0])
         }
         let dropout = dropoutSeed.flatMap { c.dropout > 0 ? Dropout(rate: c.dropout, seed: $0) : nil }
+        let adapterDropout = dropoutSeed.flatMap { seed in
+            model.lora.flatMap { $0.dropout > 0 ? Dropout(rate: $0.dropout, seed: seed ^ 0x4C6F_5241_4472_6F70) : nil }
+        }
         if let dropout { Kernels.dropout(blockInputs[0], into: blockInputs[0], count: count, dropout.site(0)) }
         for (index, block) in a.blocks.enumerated() {
             let blockDropout = dropout?.site(UInt64(index + 1))
             switch recompute {
             case .none:
                 let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout,
-                                           positions: packed)
+                                           positions: packed, adapterDropout: adapterDropout?.site(UInt64(index)))
                 saved.append(record)
                 blockInputs.append(record.output)
             case .perBlock:
                 let mark = arena.mark()
                 let record = block.forward(blockInputs[index], batch: batch, time: time, weights: w, arena: arena, dropout: blockDropout,
-                                           positions: packed)
+                                           positions: packed, adapterDropout: adapterDropout?.site(UInt64(index)))
                 blockInputs[index + 1].update(from: record.output, count: count)
                 arena.reset(to: mark)
             }
@@ -179,7 +184,7 @@ public final class GPTWorkspace {
             head.forward(finalNorm.output, rows: rows, weights: w, into: scores!)
         }
         var state = Pass(batch: batch, time: time, finalNorm: finalNorm, logits: logits, scores: scores, hasTargets: targets != nil,
-                         dropout: dropout, positions: packed)
+                         dropout: dropout, positions: packed, adapterDropout: adapterDropout)
         defer { pass = state }
         guard targets != nil, let logits else { return nil }
         let statistics = arena.allocate(2 * rows), losses = arena.allocate(rows)
@@ -349,7 +354,8 @@ public final class GPTWorkspace {
             case .perBlock:
                 let mark = arena.mark()
                 let record = block.forward(blockInputs[index], batch: state.batch, time: state.time, weights: w, arena: arena,
-                                           dropout: state.dropout?.site(UInt64(index + 1)), positions: state.positions)
+                                           dropout: state.dropout?.site(UInt64(index + 1)), positions: state.positions,
+                                           adapterDropout: state.adapterDropout?.site(UInt64(index)))
                 block.backward(outputGradient: dy, saved: record, weights: w, gradients: g, arena: arena, inputGradient: dx)
                 arena.reset(to: mark)
             }
