@@ -28,13 +28,19 @@ public final class Trainer {
     public var model: GPT {
         if let published { return published }
         // The layouts match by construction.
-        let snapshot = try! GPT(configuration: liveModel.configuration, parameters: parameters)
+        let snapshot = isTrainingAdapters
+            ? try! liveModel.withoutAdapters.addingAdapters(liveModel.lora!, values: parameters)
+            : try! GPT(configuration: liveModel.configuration, parameters: parameters)
         published = snapshot
         return snapshot
     }
-    /// The master weights being trained, in the model's layout. Change them only between
-    /// steps, and call `parametersDidChange()` after changing them by hand so `model` shows it.
+    /// The master weights being trained, in the model's layout — or, for a model with LoRA
+    /// adapters, the adapters' values alone (in `model.adapterLayout`: the base is frozen, kept as
+    /// stored, and neither copied nor given gradients or optimizer state). Change them only
+    /// between steps, and call `parametersDidChange()` after changing them by hand so `model` shows it.
     public let parameters: ParameterBuffer
+    /// Whether only the model's adapters are trained.
+    public let isTrainingAdapters: Bool
     /// The gradients of the last step (after clipping), in the model's layout.
     public var gradients: GradientBuffer { workspace.gradients }
     /// The run's settings.
@@ -52,16 +58,23 @@ public final class Trainer {
     /// The architecture over the live master weights (never handed out: it changes with `step`).
     let liveModel: GPT
     private var published: GPT?
-    var sampler: BatchSampler
+    var sampler: BatchSampler?
     let validation: TokenDataset?
 
     /// A trainer at step 0.
     /// - Throws: `TrainingError.invalidConfiguration` / `.invalidData` for settings or data that cannot work.
-    public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset, validation: TokenDataset? = nil) throws {
+    ///
+    /// A model with LoRA adapters (`GPT.addingAdapters`, `GPT.loadingAdapter`) trains its
+    /// adapters only, over its base weights as they are stored (float32, half or quantized).
+    /// Without `training` data, give the batches to `step(on:)` (fine-tuning examples, say);
+    /// `trainStep()` and `run` need it.
+    public init(model: GPT, configuration: TrainingConfiguration, training: TokenDataset?, validation: TokenDataset? = nil) throws {
         try configuration.validate(contextLength: model.configuration.contextLength)
-        // Weights, gradients and AdamW's two moments (4 copies), plus one micro-batch's activations.
+        // Weights, gradients and AdamW's two moments (4 copies; adapters: the weights once and
+        // four copies of the adapters), plus one micro-batch's activations.
         let c = model.configuration
-        let needed = 4 * c.estimatedWeightBytes
+        let adapterBytes = 4 * Double(model.adapterLayout.count)
+        let needed = (model.lora == nil ? 4 * c.estimatedWeightBytes : c.estimatedWeightBytes + 4 * adapterBytes)
             + c.estimatedActivationBytes(batch: configuration.batchSize, time: configuration.sequenceLength,
                                          perBlock: configuration.recompute == .perBlock)
         if let shortfall = GPTConfiguration.memoryShortfall(needed, for: "training") {
@@ -77,16 +90,25 @@ public final class Trainer {
             throw TrainingError.invalidData("the validation data (\(validation.tokens.count) tokens) is shorter than one window")
         }
         // The master copy; the given model is not kept, so a caller that drops it frees its weights.
-        parameters = try model.makeParameters()
-        liveModel = GPT(borrowing: parameters, architectureOf: model)
+        isTrainingAdapters = model.lora != nil
+        if isTrainingAdapters {
+            parameters = try model.adapterValues()
+            liveModel = try model.borrowingAdapters(parameters)
+        } else {
+            parameters = try model.makeParameters()
+            liveModel = GPT(borrowing: parameters, architectureOf: model)
+        }
         self.configuration = configuration
         self.validation = validation
-        optimizer = AdamW(layout: model.layout, beta1: configuration.beta1, beta2: configuration.beta2,
+        optimizer = AdamW(layout: parameters.layout, beta1: configuration.beta1, beta2: configuration.beta2,
                           epsilon: configuration.epsilon, weightDecay: configuration.weightDecay,
                           decayEmbeddings: configuration.decayEmbeddings)
-        workspace = GPTWorkspace(model: liveModel, recompute: configuration.recompute)
-        sampler = try BatchSampler(dataset: training, batchSize: configuration.batchSize,
-                                   sequenceLength: configuration.sequenceLength, order: .random(seed: configuration.seed))
+        workspace = GPTWorkspace(model: liveModel, recompute: configuration.recompute,
+                                 trainable: isTrainingAdapters ? liveModel.adapterIndices : nil)
+        sampler = try training.map {
+            try BatchSampler(dataset: $0, batchSize: configuration.batchSize, sequenceLength: configuration.sequenceLength,
+                             order: .random(seed: configuration.seed))
+        }
     }
 
     /// The trained model's architecture (without making a snapshot).
@@ -109,8 +131,10 @@ public final class Trainer {
 
     /// One optimizer step on the next micro-batches from the sampler.
     @discardableResult
+    /// - Throws: `TrainingError.invalidConfiguration` for a trainer made without training data.
     public func trainStep() throws -> StepResult {
-        let batches = (0..<configuration.accumulationSteps).map { _ in sampler.next() }
+        guard sampler != nil else { throw TrainingError.invalidConfiguration("this trainer has no training data: give batches to step(on:)") }
+        let batches = (0..<configuration.accumulationSteps).map { _ in sampler!.next() }
         return try step(on: batches)
     }
 

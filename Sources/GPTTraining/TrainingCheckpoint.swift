@@ -17,7 +17,7 @@ struct TrainerState: Codable {
     var step: Int
     var optimizerSteps: Int
     var configuration: TrainingConfiguration
-    var sampler: BatchSampler.State
+    var sampler: BatchSampler.State?
     var trainingLosses: [Float], trainingSteps: [Int]
     var validationLosses: [Float], validationSteps: [Int]
 }
@@ -59,6 +59,9 @@ extension Trainer {
     /// - Throws: `TrainingError.io` if `url` is a directory holding files other than
     ///   `checkpointDirectoryFiles` (it is never deleted), a file, or if writing fails.
     public func saveCheckpoint(to url: URL, extraFiles: ((URL) throws -> Void)? = nil) throws {
+        guard !isTrainingAdapters else {
+            throw TrainingError.invalidConfiguration("checkpoints hold whole models: save the trained adapters with model.saveAdapter(directory:)")
+        }
         let url = DurableDirectory.followingLink(url)
         let manager = FileManager.default
         Self.recoverCheckpoint(at: url, removingLeftovers: true)
@@ -81,7 +84,7 @@ extension Trainer {
             ], metadata: ["step": "\(optimizer.stepCount)"], to: temporary.appendingPathComponent("optimizer.safetensors"))
             Self.fault("after-optimizer")
             try extraFiles?(temporary)
-            let trainerState = TrainerState(step: step, optimizerSteps: optimizer.stepCount, configuration: configuration, sampler: sampler.state,                                            trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
+            let trainerState = TrainerState(step: step, optimizerSteps: optimizer.stepCount, configuration: configuration, sampler: sampler?.state,                                            trainingLosses: trainingLosses.map(\.loss), trainingSteps: trainingLosses.map(\.step),
                                             validationLosses: validationLosses.map(\.loss), validationSteps: validationLosses.map(\.step))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -151,7 +154,7 @@ extension Trainer {
         guard (0...limit).contains(state.step), (0...limit).contains(state.optimizerSteps),
               state.trainingSteps.allSatisfy({ (0...state.step).contains($0) }),
               state.validationSteps.allSatisfy({ (0...state.step).contains($0) }),
-              state.trainingLosses.count <= limit, (0...limit).contains(state.sampler.position) else {
+              state.trainingLosses.count <= limit, state.sampler.map({ (0...limit).contains($0.position) }) ?? true else {
             throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: a step, a step count or the data position is out of range")
         }
         var configuration = state.configuration
@@ -169,7 +172,7 @@ extension Trainer {
             throw TrainingError.invalidCheckpoint("\(url.path)/trainer.json: loss history lengths differ")
         }
         step = state.step
-        sampler.state = state.sampler
+        if let position = state.sampler { sampler?.state = position }
         trainingLosses = zip(state.trainingSteps, state.trainingLosses).map { ($0, $1) }
         validationLosses = zip(state.validationSteps, state.validationLosses).map { ($0, $1) }
     }

@@ -82,4 +82,12 @@ public struct TrainingProgress: Sendable {
     public var tokensPerSecond: Double
     /// Seconds since the run (or resume) started, and the estimated seconds left.
     public var elapsed: Double, remaining: Double
+
+    /// A report (for loops that step a trainer themselves).
+    public init(step: Int, totalSteps: Int, loss: Float, validationLoss: Float?, learningRate: Float, gradientNorm: Float,
+                tokensPerSecond: Double, elapsed: Double, remaining: Double) {
+        (self.step, self.totalSteps, self.loss, self.validationLoss) = (step, totalSteps, loss, validationLoss)
+        (self.learningRate, self.gradientNorm, self.tokensPerSecond, self.elapsed, self.remaining) =
+            (learningRate, gradientNorm, tokensPerSecond, elapsed, remaining)
+    }
 }

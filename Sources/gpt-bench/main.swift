@@ -29,6 +29,9 @@ commands:
   batch [--model FILE.gguf] [--sizes 1,2,4,8] [--tokens N] [--dequantize] [--json] [--no-python]
                                    sequences decoded together: aggregate tokens/s per batch size
                                    vs llama.cpp decoding as many sequences in one context
+  finetune [--model FILE.gguf] [--batch N] [--seq N] [--rank R] [--steps N] [--json] [--no-python]
+                                   LoRA ms/step and peak RSS over the Q4_1 and float32 weights vs
+                                   PyTorch eager + peft float32
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -53,6 +56,7 @@ do {
     case "score": try runScoreBenchmark(arguments: arguments)
     case "perplexity": try runPerplexityBenchmark(arguments: arguments)
     case "batch": try runBatchBenchmark(arguments: arguments)
+    case "finetune": try runFinetuneBenchmark(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("gpt-bench: unknown command '\(command)'\n\(usage)\n".utf8))
         exit(2)

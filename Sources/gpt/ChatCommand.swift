@@ -19,6 +19,7 @@ enum ChatCommand {
       --float-activations  multiply Q8_0/Q4_0/Q4_1 matrices with float32 activations (each
                      product exact up to float rounding) instead of 8-bit ones as llama.cpp does
       --kv-cache f16 keep keys and values in half precision (half the memory; default f32)
+      --adapter DIR  attach a LoRA adapter (gpt finetune --lora's output, or PEFT's) without merging
     """
 
     static func run(_ arguments: [String]) throws {
@@ -42,7 +43,7 @@ enum ChatCommand {
     }
 
     /// The options `gpt chat` and `gpt generate --chat` share.
-    static let chatOptionNames: Set<String> = ["model", "tokenizer", "system", "max-tokens", "temperature", "top-k", "top-p",
+    static let chatOptionNames: Set<String> = ["model", "adapter", "tokenizer", "system", "max-tokens", "temperature", "top-k", "top-p",
                                                "repetition-penalty", "seed", "prompt", "messages", "kv-cache"]
 
     /// `--kv-cache f32|f16` (default f32).
@@ -57,7 +58,7 @@ enum ChatCommand {
     /// A chat session on the model at `path` with the sampling options given.
     static func makeSession(path: String, options: Arguments, defaultTemperature: Float) throws -> ChatSession {
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
-                                           floatActivations: options.has("float-activations"))
+                                           floatActivations: options.has("float-activations"), adapterPath: options.string("adapter"))
         guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
         let sampling = SamplingParameters(
             temperature: try options.float("temperature", default: defaultTemperature, range: 0...100),

@@ -31,7 +31,7 @@ enum EvalCommand {
 
     static func run(_ arguments: [String]) throws {
         let options = try Arguments(arguments, options: GeneratorSetup.optionNames.union(
-                                        ["model", "data", "task", "window", "stride", "batch", "quantize", "out", "metric"]),
+                                        ["model", "adapter", "data", "task", "window", "stride", "batch", "quantize", "out", "metric"]),
                                     switches: GeneratorSetup.switchNames.union(["json", "stem"]))
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
@@ -47,7 +47,7 @@ enum EvalCommand {
 
     static func perplexity(path: String, dataPath: String, options: Arguments) throws {
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
-                                           floatActivations: options.has("float-activations"))
+                                           floatActivations: options.has("float-activations"), adapterPath: options.string("adapter"))
         let url = try PathArguments.url(dataPath, option: "data")
         if let problem = Files.problemReading(url) { throw UsageError(message: "--data: \(dataPath): \(problem)") }
         var tokens: [Int]
@@ -195,7 +195,7 @@ enum InfoCommand {
         if options.helpRequested { print(usage); return }
         guard let path = options.string("model") else { throw UsageError(message: "--model is required") }
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
-                                           floatActivations: options.has("float-activations"))
+                                           floatActivations: options.has("float-activations"), adapterPath: options.string("adapter"))
         let c = loaded.model.configuration
         print("model: \(loaded.description)")
         print("parameters: \(loaded.model.parameterCount) (\(String(format: "%.1f", Double(loaded.model.parameterCount) * 4 / 1_048_576)) MiB as Float32)")

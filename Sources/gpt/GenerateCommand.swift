@@ -8,6 +8,7 @@ enum GenerateCommand {
     usage: gpt generate --model PATH [--tokenizer PATH] [--prompt TEXT] [options]
       --model PATH              a `gpt train` output or Hugging Face folder, a GGUF file, or a llama2.c .bin
       --tokenizer PATH          tokenizer files (required for a llama2.c .bin: its tok*.bin)
+      --adapter DIR             attach a LoRA adapter (gpt finetune --lora's output, or PEFT's)
       --prompt TEXT             the text to continue (default: empty; llama2.c models start from BOS)
       --max-tokens N            tokens to generate (default 128)
       --temperature T           0 = greedy (default 0.8)
@@ -46,7 +47,7 @@ enum GenerateCommand {
             throw UsageError(message: "--\(chatOnly) needs --chat")
         }
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
-                                           floatActivations: options.has("float-activations"))
+                                           floatActivations: options.has("float-activations"), adapterPath: options.string("adapter"))
         guard let tokenizer = loaded.tokenizer else {
             throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer")
         }

@@ -4,7 +4,7 @@ import Foundation
 import GPTKit
 
 enum GeneratorSetup {
-    static let optionNames: Set<String> = ["tokenizer", "max-tokens", "temperature", "top-k", "top-p", "seed", "filter", "audit-log",
+    static let optionNames: Set<String> = ["tokenizer", "adapter", "max-tokens", "temperature", "top-k", "top-p", "seed", "filter", "audit-log",
                                            "classifier", "classifier-threshold"]
     static let switchNames: Set<String> = ["dequantize", "float-activations", "plain"]
 
@@ -17,12 +17,13 @@ enum GeneratorSetup {
       --classifier-threshold P  … stopping at sigmoid(score) ≥ P (default 0.5)
       --audit-log FILE.jsonl    append one record per generation (time, model, prompt hash, counts, verdicts)
       --plain                   continue prompts as plain text even if the model has a chat template
+      --adapter DIR             attach a LoRA adapter (gpt finetune --lora's output, or PEFT's)
     """ }
 
     /// A filtered generator for the model at `path`.
     static func make(path: String, options: Arguments, defaultFilters: [String], defaultMaxTokens: Int) throws -> FilteredGenerator {
         let loaded = try ModelLoading.load(path: path, tokenizerPath: options.string("tokenizer"), dequantize: options.has("dequantize"),
-                                           floatActivations: options.has("float-activations"))
+                                           floatActivations: options.has("float-activations"), adapterPath: options.string("adapter"))
         guard let tokenizer = loaded.tokenizer else { throw UsageError(message: "no tokenizer found for \(path): pass --tokenizer") }
         let sampling = SamplingParameters(
             temperature: try options.float("temperature", default: 0, range: 0...100),
@@ -47,20 +48,23 @@ enum GeneratorSetup {
                                                 category: "classifier"))
         }
         let audit = try options.string("audit-log").map { try AuditLog(url: try PathArguments.url($0, option: "audit-log")) }
-        var chat: ChatFormat?
-        if !options.has("plain") {
-            if let file = loaded.gguf, options.string("tokenizer") == nil {
-                chat = try ChatFormat(gguf: file, tokenizer: tokenizer)
-            } else if let template = try? ModelLoading.chatTemplate(modelPath: path, gguf: loaded.gguf) {
-                func text(_ id: Int?) -> String { id.flatMap { try? tokenizer.decode([$0]) } ?? "" }
-                chat = ChatFormat(template: try ChatTemplate(template.source), bosToken: template.bos ?? text(tokenizer.bosTokenID),
-                                  eosToken: template.eos ?? text(tokenizer.eosTokenID),
-                                  stopTokens: ChatSession.endOfTurnTokens(tokenizer, declared: [tokenizer.eosTokenID].compactMap { $0 }))
-            }
-        }
+        let chat = options.has("plain") ? nil : try chatFormat(loaded, tokenizer: tokenizer, path: path, options: options)
         var plainOptions = generation
         if chat == nil, let eos = tokenizer.eosTokenID { plainOptions.stopTokens.insert(eos) }
         return FilteredGenerator(model: loaded.model, tokenizer: tokenizer, chat: chat, options: plainOptions, filters: filters,
                                  auditLog: audit, modelName: URL(fileURLWithPath: path).lastPathComponent)
+    }
+
+    /// The model's chat format: a GGUF's template and special tokens, else a folder's template;
+    /// nil without one.
+    static func chatFormat(_ loaded: LoadedModel, tokenizer: any Tokenizer, path: String, options: Arguments) throws -> ChatFormat? {
+        if let file = loaded.gguf, options.string("tokenizer") == nil {
+            return try ChatFormat(gguf: file, tokenizer: tokenizer)
+        }
+        guard let template = try? ModelLoading.chatTemplate(modelPath: path, gguf: loaded.gguf) else { return nil }
+        func text(_ id: Int?) -> String { id.flatMap { try? tokenizer.decode([$0]) } ?? "" }
+        return ChatFormat(template: try ChatTemplate(template.source), bosToken: template.bos ?? text(tokenizer.bosTokenID),
+                          eosToken: template.eos ?? text(tokenizer.eosTokenID),
+                          stopTokens: ChatSession.endOfTurnTokens(tokenizer, declared: [tokenizer.eosTokenID].compactMap { $0 }))
     }
 }

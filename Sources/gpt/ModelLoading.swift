@@ -20,7 +20,18 @@ enum ModelLoading {
     /// `tokenizerPath` when given, else from files in the directory. A GGUF's matrices stay in
     /// their stored formats unless `dequantize`; `floatActivations` multiplies its Q8_0/Q4
     /// matrices with float32 activations rather than 8-bit ones.
-    static func load(path: String, tokenizerPath: String?, dequantize: Bool = false, floatActivations: Bool = false) throws -> LoadedModel {
+    /// With `adapterPath`, the PEFT LoRA adapter in that directory is attached (not merged).
+    static func load(path: String, tokenizerPath: String?, dequantize: Bool = false, floatActivations: Bool = false,
+                     adapterPath: String? = nil) throws -> LoadedModel {
+        let loaded = try loadBase(path: path, tokenizerPath: tokenizerPath, dequantize: dequantize, floatActivations: floatActivations)
+        guard let adapterPath else { return loaded }
+        let directory = try PathArguments.url(adapterPath, option: "adapter")
+        let adapted = try loaded.model.loadingAdapter(directory: directory)
+        return LoadedModel(model: adapted, tokenizer: loaded.tokenizer, description: loaded.description + " with the adapter \(adapterPath)",
+                           prependsBOS: loaded.prependsBOS, gguf: loaded.gguf)
+    }
+
+    private static func loadBase(path: String, tokenizerPath: String?, dequantize: Bool, floatActivations: Bool) throws -> LoadedModel {
         let url = try PathArguments.url(path, option: "model")
         // A checkpoint whose save was cut between the renames of a non-atomic switch is put back.
         Trainer.recoverCheckpoint(at: url)
@@ -112,10 +123,17 @@ enum ModelLoading {
         return try loadTokenizer(url: url, vocabularySize: vocabularySize)
     }
 
-    /// A tokenizer file: a llama2.c `.bin`, else a character tokenizer's JSON or a Hugging
-    /// Face tokenizer.json.
+    /// A tokenizer file: a llama2.c `.bin`, a GGUF's metadata, else a character tokenizer's JSON
+    /// or a Hugging Face tokenizer.json.
     static func loadTokenizer(url: URL, vocabularySize: Int? = nil) throws -> any Tokenizer {
         if url.pathExtension == "bin" { return try LlamaTokenizer(contentsOf: url, vocabularySize: vocabularySize) }
+        if url.pathExtension.lowercased() == "gguf" {
+            // A GGUF's own tokenizer (e.g. for a model fully fine-tuned from it).
+            guard let tokenizer = try GGUFFile(contentsOf: url).tokenizer(name: url.lastPathComponent) else {
+                throw UsageError(message: "--tokenizer: \(url.path) holds no tokenizer")
+            }
+            return tokenizer
+        }
         // A character tokenizer's JSON, else a Hugging Face tokenizer.json.
         if let characters = try? CharacterTokenizer(contentsOf: url) { return characters }
         return try TokenizerJSON.load(contentsOf: url)

@@ -7,6 +7,7 @@ let usage = """
 usage: gpt <command> [options]      (gpt <command> --help for a command's options)
 commands:
   train      train a model on a text (without --data: on generated addition problems)
+  finetune   supervised fine-tuning on chat or prompt–completion data, whole or with LoRA adapters
   generate   continue a prompt (or, with --chat, answer it) with any model --model takes
   eval       perplexity and bits per byte on a text, or generations scored on a task file
   info       configuration and size of a model (and a GGUF's metadata)
@@ -29,7 +30,7 @@ let commands: [String: (run: ([String]) throws -> Void, usage: String)] = [
     "eval": (EvalCommand.run, EvalCommand.usage), "info": (InfoCommand.run, InfoCommand.usage),
     "tokenize": (TokenizeCommand.run, TokenizeCommand.usage), "chat": (ChatCommand.run, ChatCommand.usage),
     "quantize": (QuantizeCommand.run, QuantizeCommand.usage), "score": (ScoreCommand.run, ScoreCommand.usage),
-    "redteam": (RedTeamCommand.run, RedTeamCommand.usage),
+    "redteam": (RedTeamCommand.run, RedTeamCommand.usage), "finetune": (FinetuneCommand.run, FinetuneCommand.usage),
 ]
 if ["-h", "--help", "help"].contains(command) {
     print(usage)
