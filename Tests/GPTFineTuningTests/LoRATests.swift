@@ -137,6 +137,41 @@ final class LoRATests: XCTestCase {
         XCTAssertThrowsError(try base.loadingAdapter(directory: directory.appendingPathComponent("missing")))
     }
 
+    /// Mutated adapter files (the config's bytes, the tensors' bytes) load or are refused, never crash.
+    func testMutatedAdapterFilesLoadOrAreRefused() throws {
+        let base = try GPT(directory: fixtures.appendingPathComponent("tiny-llama"))
+        let source = fixtures.appendingPathComponent("tiny-llama-lora")
+        let config = try Data(contentsOf: source.appendingPathComponent("adapter_config.json"))
+        let tensors = try Data(contentsOf: source.appendingPathComponent("adapter_model.safetensors"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gptkit-lora-fuzz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        var generator = RandomGenerator(seed: 23)
+        var loaded = 0
+        for round in 0..<200 {
+            var configBytes = Array(config), tensorBytes = Array(tensors)
+            // Mostly the config; every fourth round the safetensors header or data.
+            if round % 4 == 3 {
+                for _ in 0..<3 { tensorBytes[Int(generator.next() % UInt64(min(tensorBytes.count, 600)))] = UInt8(truncatingIfNeeded: generator.next()) }
+            } else {
+                for _ in 0..<(1 + Int(generator.next() % 3)) {
+                    let at = Int(generator.next() % UInt64(configBytes.count))
+                    if generator.next() % 2 == 0 { configBytes[at] = UInt8(truncatingIfNeeded: generator.next()) } else { configBytes.remove(at: at) }
+                }
+            }
+            try Data(configBytes).write(to: directory.appendingPathComponent("adapter_config.json"))
+            try Data(tensorBytes).write(to: directory.appendingPathComponent("adapter_model.safetensors"))
+            do {
+                let adapted = try base.loadingAdapter(directory: directory)
+                XCTAssertNotNil(adapted.lora)
+                loaded += 1
+            } catch let error as ModelError {
+                XCTAssertFalse(error.localizedDescription.isEmpty)
+            }
+        }
+        XCTAssertGreaterThan(loaded, 0)
+    }
+
     /// Fresh adapters start as the base model exactly (B = 0) and with A as PEFT draws it.
     func testFreshAdaptersLeaveTheModelAsItWas() throws {
         let (base, _, _, tokens, _) = try loadFixture()

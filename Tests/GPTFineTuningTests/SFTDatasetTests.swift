@@ -189,4 +189,40 @@ final class SFTDatasetTests: XCTestCase {
         let trained = try tokenizer.decode(zip(example.tokens, example.trained).filter(\.1).map { Int($0.0) })
         XCTAssertEqual(trained, "It is 4.<|im_end|>\nIt is 6.<|im_end|>\n")
     }
+
+    /// Mutated data files (bytes flipped, inserted, deleted, lines cut) are read or refused with
+    /// an error, never a crash or a hang.
+    func testMutatedDataFilesAreReadOrRefused() throws {
+        let lines = [
+            #"{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}"#,
+            #"{"prompt": "2+2=", "completion": "4"}"#,
+            #"{"prompt": [{"role": "user", "content": "Name?"}], "completion": [{"role": "assistant", "content": "Tiny."}]}"#,
+            #"{"text": "Just text."}"#,
+        ]
+        let original = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let url = try directory().appendingPathComponent("fuzz.jsonl")
+        var generator = RandomGenerator(seed: 17)
+        var accepted = 0
+        for _ in 0..<300 {
+            var bytes = original
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                let at = Int(generator.next() % UInt64(bytes.count))
+                switch generator.next() % 4 {
+                case 0: bytes[at] = UInt8(truncatingIfNeeded: generator.next())
+                case 1: bytes.insert(Array("{}[]\",:\n\u{FF}".utf8)[Int(generator.next() % 9)], at: at)
+                case 2: if bytes.count > 1 { bytes.remove(at: at) }
+                default: bytes.removeLast(min(bytes.count - 1, Int(generator.next() % 20)))
+                }
+            }
+            try Data(bytes).write(to: url)
+            do {
+                let data = try SFTDataset(contentsOf: url, tokenizer: tokenizer, chat: chat, options: SFTDataOptions(maximumLength: 64))
+                XCTAssertFalse(data.examples.isEmpty)
+                accepted += 1
+            } catch let error as TrainingError {
+                XCTAssertFalse(error.localizedDescription.isEmpty)
+            }
+        }
+        XCTAssertGreaterThan(accepted, 0, "some mutations leave a valid file")
+    }
 }
